@@ -1,0 +1,1 @@
+"""Markdown knowledge base: rendering, Chinese segmentation, article files."""
