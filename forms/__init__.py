@@ -1,0 +1,1 @@
+"""The YAML forms engine: load, validate, compile and evaluate form definitions."""
