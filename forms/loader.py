@@ -75,7 +75,8 @@ def load_yaml(source, max_bytes=MAX_BYTES):
     """Parse *source* (str or bytes) into a Loaded; raise FormError with located problems."""
     raw = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else bytes(source)
     if len(raw) > max_bytes:
-        _refuse(msg("文档过大：{size} 字节，上限 {cap} 字节", "document too large: {size} bytes, the limit is {cap}",
+        _refuse(msg("文档过大：{size} 字节，上限 {cap} 字节",
+                    "document too large: {size} bytes, the limit is {cap}",
                     size=len(raw), cap=max_bytes))
     try:
         text = raw.decode("utf-8")
@@ -111,7 +112,8 @@ def _scan_events(text):
     for event in yaml.parse(text, Loader=_Loader):
         events += 1
         if events > MAX_EVENTS:
-            _refuse(msg("文档节点过多（上限 {n}）", "too many nodes (limit {n})", n=MAX_EVENTS), event.start_mark)
+            _refuse(msg("文档节点过多（上限 {n}）", "too many nodes (limit {n})", n=MAX_EVENTS),
+                    event.start_mark)
         if isinstance(event, yaml.AliasEvent):
             aliases += 1
             if aliases > MAX_ALIASES:
@@ -120,7 +122,8 @@ def _scan_events(text):
         elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
-                _refuse(msg("嵌套过深（上限 {n} 层）", "nesting too deep (limit {n})", n=MAX_DEPTH), event.start_mark)
+                _refuse(msg("嵌套过深（上限 {n} 层）", "nesting too deep (limit {n})", n=MAX_DEPTH),
+                        event.start_mark)
         elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
             depth -= 1
         tag = getattr(event, "tag", None)
