@@ -1,0 +1,1 @@
+"""Accounts: organisations, departments, users, API tokens, log-in and the audit trail."""

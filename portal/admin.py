@@ -1,0 +1,212 @@
+"""The admin site: built per app, every view behind the role table and organisation scoping.
+
+flask-admin leaves views open unless ``is_accessible`` says otherwise, and its ``get_query``
+does not cover ``get_one``, edit, details, delete, actions or export (flask-admin #1739, #397);
+its peewee backend writes without a transaction and deletes recursively. SecureModelView closes
+each of those doors in one place.
+"""
+
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import request
+from flask import url_for
+from flask_admin import Admin
+from flask_admin import AdminIndexView
+from flask_admin import expose
+from flask_admin.contrib.peewee import ModelView
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from peewee import CharField
+from peewee import IntegrityError
+from peewee import TextField
+from wtforms.validators import ValidationError
+
+from portal import audit
+from portal.db import db
+from portal.permissions import allowed
+from portal.permissions import scope
+from portal.text import text_problem
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+# Which action of the role table each flask-admin endpoint performs.
+ENDPOINT_ACTIONS = {
+    "index_view": "view",
+    "details_view": "view",
+    "ajax_lookup": "view",
+    "create_view": "create",
+    "edit_view": "edit",
+    "ajax_update": "edit",
+    "delete_view": "delete",
+    "action_view": "delete",
+    "export": "export",
+}
+
+
+class CSRFForm(FlaskForm):
+    """The admin's form base: CSRF-aware, so the global CSRFProtect accepts admin POSTs."""
+
+
+def neutralise_formula(value):
+    """Prefix a cell that a spreadsheet would run as a formula, so exports cannot attack the reader."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+class AccessMixin:
+    """Role-table access for any admin view: anonymous users go to log-in, others get 403."""
+
+    resource = None  # the name in the role table
+
+    def rules(self):
+        return current_app.extensions["weibao"].registry("resource").get(self.resource)
+
+    def may(self, action):
+        return allowed(current_user, self.rules(), action)
+
+    def is_accessible(self):
+        return self.may("view")
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("accounts.login", next=request.full_path))
+        abort(403)
+
+
+class SecureModelView(AccessMixin, ModelView):
+    """A model view that scopes every read, wraps writes in a transaction with audit rows,
+    deletes without recursion and neutralises formulas in exports."""
+
+    form_base_class = CSRFForm
+    can_view_details = True
+    can_export = True
+    export_types = ["csv", "xlsx"]
+    page_size = 50
+    scope_fields = {}  # e.g. {"hospital": Model.hospital, "vendor": Model.vendor}
+
+    @property
+    def can_create(self):
+        return self.may("create")
+
+    @property
+    def can_edit(self):
+        return self.may("edit")
+
+    @property
+    def can_delete(self):
+        return self.may("delete")
+
+    @property
+    def can_export(self):
+        return self.may("export")
+
+    def _handle_view(self, name, **kwargs):
+        denied = super()._handle_view(name, **kwargs)
+        if denied is not None:
+            return denied
+        action = ENDPOINT_ACTIONS.get(name, "view")
+        if not self.may(action):
+            abort(403)
+        return None
+
+    def scoped(self, query):
+        return scope(query, current_user, **self.scope_fields)
+
+    def get_query(self):
+        return self.scoped(super().get_query())
+
+    def get_count_query(self):
+        return self.scoped(super().get_count_query())
+
+    def get_one(self, id):
+        pk = self.model._meta.primary_key
+        try:
+            key = pk.python_value(int(id)) if pk.field_type in ("AUTO", "INT", "BIGAUTO") else id
+        except (TypeError, ValueError):
+            abort(404)
+        found = self.get_query().where(pk == key).first()
+        if found is None:
+            if self.model.select().where(pk == key).exists():
+                audit.record("access_denied", object_type=self.model.__name__, object_id=key,
+                             summary=f"{request.method} {request.path}")
+            abort(404)
+        return found
+
+    def on_model_change(self, form, model, is_created):
+        """Refuse text the databases cannot store faithfully, naming the field (never a 500)."""
+        for name, field in model._meta.fields.items():
+            value = getattr(model, name)
+            if isinstance(field, (CharField, TextField)) and value is not None:
+                limit = field.max_length if isinstance(field, CharField) else None
+                message = text_problem(value, limit, multiline=isinstance(field, TextField))
+                if message:
+                    label = getattr(getattr(form, name, None), "label", None)
+                    raise ValidationError(f"{label.text if label else name}: {message}")
+
+    def create_model(self, form):
+        with db.atomic() as transaction:
+            model = super().create_model(form)
+            if model is False:
+                transaction.rollback()
+                return False
+            audit.record("create", model, changes=audit.model_changes({}, audit.snapshot(model)))
+        return model
+
+    def update_model(self, form, model):
+        before = audit.snapshot(model)
+        with db.atomic() as transaction:
+            if not super().update_model(form, model):
+                transaction.rollback()
+                return False
+            audit.record("update", model, changes=audit.model_changes(before, audit.snapshot(model)))
+        return True
+
+    def delete_model(self, model):
+        try:
+            with db.atomic():
+                self.on_model_delete(model)
+                audit.record("delete", model, changes=audit.model_changes(audit.snapshot(model), {}))
+                model.delete_instance(recursive=False)
+        except IntegrityError:
+            flash(_l("This record is still referenced by other records and cannot be deleted."), "error")
+            return False
+        self.after_model_delete(model)
+        return True
+
+    def get_export_value(self, model, name):
+        return neutralise_formula(super().get_export_value(model, name))
+
+    @expose("/export/<export_type>/")
+    def export(self, export_type):
+        audit.record("export", object_type=self.model.__name__, summary=export_type)
+        return super().export(export_type)
+
+
+class PortalIndexView(AccessMixin, AdminIndexView):
+    """The admin home: open to every logged-in user; features add their own pages."""
+
+    resource = "portal"
+
+    @expose("/")
+    def index(self):
+        return self.render("weibao/admin_home.html")
+
+
+def init_admin(app):
+    """Build the Admin for this app and add every view that built-ins and plugins registered."""
+    admin = Admin(
+        app,
+        name=_l("Weibao"),
+        index_view=PortalIndexView(name=_l("Home"), url="/admin"),
+        theme=Bootstrap4Theme(base_template="weibao/admin_base.html", fluid=True),
+        translations_path=app.extensions["weibao"].translations_path,
+    )
+    for _name, factory in app.extensions["weibao"].registry("admin view").items():
+        admin.add_view(factory())
+    app.extensions["weibao"].admin = admin
+    return admin

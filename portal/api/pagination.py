@@ -1,0 +1,59 @@
+"""Keyset pagination: ``?limit=`` and an opaque ``?cursor=``; no COUNT(*) over the table."""
+
+import base64
+import json
+
+from flask import request
+from flask_babel import gettext as _
+
+from portal.api.errors import ApiError
+from portal.api.errors import problem
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+def page_args():
+    """Return (limit, cursor_values) from the query string, or raise 400."""
+    raw_limit = request.args.get("limit", str(DEFAULT_LIMIT))
+    try:
+        limit = int(raw_limit)
+    except ValueError:
+        raise ApiError(400, _("Invalid limit."), details=[problem("limit", _("must be an integer"))]) from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ApiError(400, _("Invalid limit."), details=[problem("limit", _("must be between 1 and %(n)d", n=MAX_LIMIT))])
+    cursor = request.args.get("cursor")
+    return limit, decode_cursor(cursor) if cursor else None
+
+
+def encode_cursor(values):
+    """Make an opaque cursor from the sort key values of the last item."""
+    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor):
+    """Read a cursor made by encode_cursor, or raise 400."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, UnicodeError):
+        raise ApiError(400, _("Invalid cursor."), details=[problem("cursor", _("not a cursor from this API"))]) from None
+    if not isinstance(values, list):
+        raise ApiError(400, _("Invalid cursor."), details=[problem("cursor", _("not a cursor from this API"))])
+    return values
+
+
+def keyset_page(query, id_field, serialize, descending=True):
+    """Return the API list shape for *query* paged by its integer primary key."""
+    limit, cursor = page_args()
+    if cursor:
+        try:
+            last_id = int(cursor[0])
+        except (TypeError, ValueError, IndexError):
+            raise ApiError(400, _("Invalid cursor.")) from None
+        query = query.where(id_field < last_id if descending else id_field > last_id)
+    rows = list(query.order_by(id_field.desc() if descending else id_field.asc()).limit(limit + 1))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor([getattr(rows[-1], id_field.name)]) if more and rows else None
+    return {"items": [serialize(row) for row in rows], "next_cursor": next_cursor}

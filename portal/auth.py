@@ -1,0 +1,163 @@
+"""Log-in sessions and bearer tokens: who is calling, and whether their session still holds.
+
+A session holds the user's id, the user's ``session_version`` at log-in, and the log-in and
+last-seen times. Log-out and password change bump the version, so a copied cookie stops
+working; idle and absolute timeouts end a session even if the cookie is kept.
+"""
+
+import time
+from datetime import timedelta
+from functools import wraps
+
+from flask import abort
+from flask import current_app
+from flask import g
+from flask import request
+from flask import session
+from flask_login import LoginManager
+from flask_login import current_user
+from flask_login import login_user
+from flask_login import logout_user
+from flask_babel import lazy_gettext as _l
+
+from portal import audit
+from portal.accounts.models import ApiToken
+from portal.accounts.models import User
+from portal.accounts.models import utcnow
+from portal.accounts.passwords import token_digest
+from portal.accounts.passwords import verify_password
+from portal.db import db
+
+
+def init_auth(app):
+    """Install flask-login with our session checks and bearer-token loading."""
+    manager = LoginManager()
+    manager.login_view = "accounts.login"
+    manager.login_message = _l("Please log in to see this page.")
+    manager.login_message_category = "warning"
+    manager.session_protection = None  # our own session version and timeouts do this job
+    manager.user_loader(_load_session_user)
+    manager.request_loader(_load_token_user)
+    manager.init_app(app)
+
+
+def _load_session_user(user_id):
+    user = User.get_or_none(User.id == _int_or_none(user_id))
+    if user is None or not user.active or session.get("sv") != user.session_version:
+        return None
+    now = time.time()
+    idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    absolute = current_app.config["SESSION_ABSOLUTE_HOURS"] * 3600
+    if now - session.get("seen_at", 0) > idle or now - session.get("login_at", 0) > absolute:
+        session.clear()
+        return None
+    session["seen_at"] = now
+    return user
+
+
+def _load_token_user(req):
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    token = ApiToken.get_or_none(ApiToken.token_hash == token_digest(header[7:].strip()))
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    g.auth_via_token = True
+    ApiToken.update(last_used_at=utcnow()).where(ApiToken.id == token.id).execute()
+    return token.user
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class LoginRefused(Exception):
+    """Log-in failed; ``reason`` is "invalid" or "locked"."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def authenticate(username, password):
+    """Check credentials with the lockout rule; return the user or raise LoginRefused.
+
+    The failure counter lives in the database, so the lockout holds across processes. The
+    audit row of a refusal is committed before the refusal is raised.
+    """
+    with db.atomic():
+        user, outcome = _check_credentials(username, password)
+    if outcome != "ok":
+        raise LoginRefused(outcome)
+    return user
+
+
+def _check_credentials(username, password):
+    config = current_app.config
+    user = User.get_or_none(User.username == username)
+    now = utcnow()
+    if user is None:
+        audit.record("login_failed", summary=str(username)[:150], object_type="User")
+        return None, "invalid"
+    if user.locked_until is not None and user.locked_until > now:
+        audit.record("login_locked", user, summary=username, user=user)
+        return user, "locked"
+    if user.active and verify_password(user.password_hash, password):
+        User.update(failed_logins=0, locked_until=None, last_login_at=now).where(User.id == user.id).execute()
+        audit.record("login", user, user=user)
+        return user, "ok"
+    failures = 1 if user.locked_until is not None else user.failed_logins + 1
+    locked = failures >= config["LOCKOUT_THRESHOLD"]
+    locked_until = now + timedelta(minutes=config["LOCKOUT_MINUTES"]) if locked else None
+    User.update(failed_logins=failures, locked_until=locked_until).where(User.id == user.id).execute()
+    audit.record("login_failed", user, summary=f"attempt {failures}", user=user)
+    return user, "invalid"
+
+
+def start_session(user):
+    """Begin a fresh session for *user* (the old session's data is dropped)."""
+    session.clear()
+    login_user(user)
+    now = time.time()
+    session.update(sv=user.session_version, login_at=now, seen_at=now)
+    session.permanent = False
+
+
+def end_all_sessions(user):
+    """Invalidate every session of *user* everywhere (log-out, password change)."""
+    User.update(session_version=User.session_version + 1).where(User.id == user.id).execute()
+
+
+def log_out():
+    """End the current user's sessions and clear this one."""
+    user = current_user._get_current_object()
+    with db.atomic():
+        end_all_sessions(user)
+        audit.record("logout", user, user=user)
+    logout_user()
+    session.clear()
+
+
+def role_required(*roles):
+    """Allow a view only to logged-in users with one of *roles* (admin always)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            if current_user.role != "admin" and current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def via_token():
+    """Tell whether this request was authenticated by a bearer token (no CSRF then)."""
+    return bool(getattr(g, "auth_via_token", False)) and request is not None

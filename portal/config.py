@@ -1,0 +1,55 @@
+"""Configuration: defaults, then instance/weibao.toml, then WEIBAO_* environment, then test overrides."""
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+
+DEFAULTS = {
+    "DATABASE_URL": None,  # None: SQLite in instance/weibao.db
+    "QUEUE_URL": None,  # None: SqliteHuey in instance/queue.db
+    "QUEUE_IMMEDIATE": False,
+    "PLUGINS": "",
+    "TIMEZONE": "Asia/Shanghai",
+    "BABEL_DEFAULT_LOCALE": "zh_CN",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    "LANGUAGES": ("zh_CN", "en"),
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_ABSOLUTE_HOURS": 12,
+    "LOCKOUT_THRESHOLD": 10,
+    "LOCKOUT_MINUTES": 10,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "WTF_CSRF_TIME_LIMIT": None,  # the session's own timeouts bound the token's life
+    "API_MAX_BODY_BYTES": 1024 * 1024,
+    "TEMPLATES_AUTO_RELOAD": False,
+}
+
+
+def instance_path():
+    """Return the folder that holds the database, queue, secret key and uploads."""
+    return os.path.abspath(os.environ.get("WEIBAO_INSTANCE_PATH") or os.path.join(os.getcwd(), "instance"))
+
+
+def load_config(app, overrides=None):
+    """Fill app.config in the documented order of precedence."""
+    app.config.update(DEFAULTS)
+    settings_file = Path(app.instance_path) / "weibao.toml"
+    if settings_file.exists():
+        app.config.from_file(str(settings_file), load=tomllib.load, text=False)
+    app.config.from_prefixed_env("WEIBAO")
+    app.config.update(overrides or {})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+
+
+def _instance_secret_key(folder):
+    """Read instance/secret_key, creating it once with mode 0600 (never a constant in code)."""
+    path = folder / "secret_key"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()

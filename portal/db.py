@@ -1,0 +1,98 @@
+"""The database: one peewee proxy, bound per app; connections per request; IMMEDIATE writes on SQLite."""
+
+import os
+from datetime import datetime
+from datetime import timezone
+from urllib.parse import urlparse
+
+from flask import current_app
+from peewee import DatabaseProxy
+from peewee import DateTimeField
+from peewee import Model
+from peewee import PostgresqlDatabase
+from peewee import SqliteDatabase
+from playhouse.db_url import connect as connect_url
+
+db = DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 10000,
+    "synchronous": "normal",
+    # Deleted patient identifiers must not linger in free pages of the file.
+    "secure_delete": 1,
+    "cache_size": -32000,
+}
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+def database_for(url, instance_path):
+    """Build the peewee database for a WEIBAO_DATABASE_URL (None: instance/weibao.db)."""
+    if not url:
+        os.makedirs(instance_path, exist_ok=True)
+        return _sqlite(os.path.join(instance_path, "weibao.db"))
+    scheme = urlparse(url).scheme
+    if scheme.startswith("sqlite"):
+        path = url.split("://", 1)[1].lstrip("/") if "://" in url else url
+        return _sqlite("/" + path if url.startswith("sqlite:////") else path)
+    if scheme in ("postgres", "postgresql", "postgresext"):
+        return connect_url(url.replace("postgres://", "postgresql://", 1), autorollback=True)
+    raise ValueError(f"unsupported WEIBAO_DATABASE_URL scheme {scheme!r}; use sqlite or postgresql")
+
+
+def _sqlite(path):
+    # Every transaction begins IMMEDIATE: deferred read-then-write transactions failed 31-64%
+    # with "database is locked" under several processes (DESIGN.md section 10); IMMEDIATE gave 0.
+    return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
+
+
+def is_sqlite():
+    """Tell whether the bound database is SQLite."""
+    return isinstance(db.obj, SqliteDatabase)
+
+
+def is_postgres():
+    """Tell whether the bound database is PostgreSQL."""
+    return isinstance(db.obj, PostgresqlDatabase)
+
+
+def init_db(app):
+    """Bind the proxy to this app's database and open/close a connection around each request."""
+    database = database_for(app.config.get("DATABASE_URL"), app.instance_path)
+    db.initialize(database)
+    app.extensions["weibao"].database = database
+
+    @app.before_request
+    def _connect():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_appcontext
+    def _close(exc):
+        if not db.is_closed() and not db.in_transaction():
+            db.close()
+
+
+def bound_app_database():
+    """Return the database bound to the current app (the proxy's target)."""
+    return current_app.extensions["weibao"].database
+
+
+class UTCDateTimeField(DateTimeField):
+    """An aware datetime in Python, naive UTC in the database (the same on SQLite and PostgreSQL)."""
+
+    def db_value(self, value):
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return super().db_value(value)
+
+    def python_value(self, value):
+        value = super().python_value(value)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value

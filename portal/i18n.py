@@ -1,0 +1,55 @@
+"""Languages: zh_CN by default, English complete; one catalog for the product in portal/translations."""
+
+from pathlib import Path
+
+from babel import Locale
+from flask import current_app
+from flask import request
+from flask import session
+from flask_babel import Babel
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+ROLE_LABELS = {
+    "admin": _l("System administrator"),
+    "hospital_it": _l("Hospital IT department"),
+    "reporter": _l("Department user"),
+    "engineer": _l("Maintenance engineer"),
+    "manager": _l("Project manager"),
+}
+
+LANGUAGE_LABELS = {"zh_CN": "简体中文", "en": "English"}
+
+
+def select_locale():
+    """Pick the language: an explicit choice in this session, the user's preference, else zh_CN."""
+    languages = tuple(_config_languages())
+    chosen = session.get("lang") if request else None
+    if chosen in languages:
+        return chosen
+    preferred = getattr(current_user, "locale", "") if current_user and current_user.is_authenticated else ""
+    if preferred in languages:
+        return preferred
+    return languages[0]
+
+
+def _config_languages():
+    return current_app.config["LANGUAGES"]
+
+
+def init_i18n(app):
+    """Install flask-babel (flask-admin needs it always) and the template helpers."""
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
+    app.extensions["weibao"].translations_path = str(TRANSLATIONS)
+    Babel(app, locale_selector=select_locale)
+
+    @app.context_processor
+    def _helpers():
+        return {
+            "role_label": lambda role: ROLE_LABELS.get(role, role),
+            "language_choices": lambda: [(code, LANGUAGE_LABELS.get(code, code)) for code in _config_languages()],
+            "current_locale_tag": lambda: str(get_locale() or Locale("zh", "CN")).replace("_", "-"),
+        }

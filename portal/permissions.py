@@ -1,0 +1,59 @@
+"""Who may do what: one table of resources, and organisation scoping for every read.
+
+The table is the registry of resources: each built-in or plugin declares
+``ctx.add_resource(name, {"view": ROLES, "create": {...}, ...})``. Admin views and API
+endpoints name their resource and action; tests are generated from the same table.
+"""
+
+from peewee import Expression
+
+ALL_ROLES = frozenset({"admin", "hospital_it", "reporter", "engineer", "manager"})
+VENDOR_ROLES = frozenset({"engineer", "manager"})
+ACTIONS = ("view", "create", "edit", "delete", "export")
+
+
+def rules(read_only=False, **actions):
+    """Build a resource's rules: action -> frozenset of roles.
+
+    Admin may do every action, except on a read-only resource (the audit trail), where nobody
+    creates, edits or deletes.
+    """
+    table = {action: frozenset(roles) | {"admin"} for action, roles in actions.items()}
+    for action in ACTIONS:
+        table.setdefault(action, frozenset({"admin"}))
+    if read_only:
+        table.update(create=frozenset(), edit=frozenset(), delete=frozenset())
+    return table
+
+
+def allowed(user, resource_rules, action):
+    """Tell whether *user* may perform *action* under *resource_rules*."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return False
+    return user.role in resource_rules.get(action, frozenset({"admin"}))
+
+
+def scope(query, user, hospital=None, vendor=None, organization=None):
+    """Restrict *query* to the rows *user*'s organisation may see.
+
+    ``hospital``/``vendor`` are the model's fields naming the hospital and the vendor
+    (a vendor serves several hospitals); ``organization`` is a field naming an owner
+    organisation of either kind. Admins see everything.
+    """
+    if user.role == "admin":
+        return query
+    org_id = user.organization_id
+    conditions = []
+    if organization is not None:
+        conditions.append(organization == org_id)
+    if hospital is not None:
+        conditions.append(hospital == org_id)
+    if vendor is not None:
+        conditions.append(vendor == org_id)
+    if not conditions:
+        # A model without an organisation link is visible only to admins.
+        return query.where(Expression(1, "=", 0))
+    condition = conditions[0]
+    for extra in conditions[1:]:
+        condition = condition | extra
+    return query.where(condition)

@@ -1,0 +1,59 @@
+"""Per-app state, kept in ``app.extensions["weibao"]`` and never in module globals."""
+
+from dataclasses import dataclass
+from dataclasses import field
+
+from flask import current_app
+
+from portal.registry import Registry
+
+
+def _registries():
+    return {
+        kind: Registry(kind)
+        for kind in (
+            "plugin",
+            "model",
+            "blueprint",
+            "admin view",
+            "field type",
+            "validator",
+            "expression function",
+            "form action",
+            "notification channel",
+            "markdown extension",
+            "cli command",
+            "periodic task",
+            "task",
+            "resource",
+            "demo loader",
+            "migration component",
+        )
+    }
+
+
+@dataclass
+class WeibaoState:
+    """Everything one app instance owns: its database, queue and registries."""
+
+    registries: dict = field(default_factory=_registries)
+    database: object = None
+    huey: object = None
+    admin: object = None
+    translations_path: str = ""
+    receivers: list = field(default_factory=list)
+    tasks: dict = field(default_factory=dict)
+
+    def registry(self, kind):
+        """Return the registry of *kind* (e.g. "field type")."""
+        return self.registries[kind]
+
+
+def state():
+    """Return the current app's WeibaoState."""
+    return current_app.extensions["weibao"]
+
+
+def registry(kind):
+    """Return the current app's registry of *kind*."""
+    return state().registry(kind)
