@@ -97,6 +97,10 @@ class PluginContext:
         """Add a function that fills demo rows; loaders run in plugin order."""
         self._add("demo loader", name, loader)
 
+    def add_translations(self, directory):
+        """Add a translations/ folder (zh_Hans_CN and en catalogs made by ``python -m portal.catalog``)."""
+        self.app.extensions["babel"].translation_directories.append(str(directory))
+
     def connect(self, signal_name, receiver):
         """Connect *receiver* to the named signal for this app only."""
         signal = signals.lookup(signal_name)
