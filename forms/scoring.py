@@ -27,9 +27,9 @@ def iter_scores(form, data, hidden=None, chosen_only=True):
     hidden = hidden or frozenset()
     choice_lists = form.get("choices", {})
     for section in form.get("sections", []):
-        if section["key"] in hidden:
-            continue
         kind = section["type"]
+        if kind != "fields" and section["key"] in hidden:
+            continue
         if kind == "checklist":
             choices = choice_lists.get(section["choices"], [])
             if _scored(choices):
