@@ -169,7 +169,8 @@ def check(source, names, functions):
     """
     tree = parse(source)
     deps = set()
-    callees = {id(n.func) for n in ast.walk(tree.body) if isinstance(n, ast.Call)}
+    skip = {id(n.func) for n in ast.walk(tree.body) if isinstance(n, ast.Call)}
+    skip |= {id(n.value) for n in ast.walk(tree.body) if isinstance(n, ast.Attribute)}
     for node in ast.walk(tree.body):
         if isinstance(node, ast.Call):
             _check_call(node, names, functions)
@@ -181,7 +182,7 @@ def check(source, names, functions):
             if known is not None and node.attr not in known:
                 _fail("未知字段 {s}.{n}", "unknown field {s}.{n}", s=scope, n=node.attr)
             deps.add(f"row.{node.attr}" if scope == "row" else node.attr)
-        elif isinstance(node, ast.Name) and id(node) not in callees:
+        elif isinstance(node, ast.Name) and id(node) not in skip:
             if node.id in SCOPES:
                 _fail("{n} 之后需要 .字段名", "{n} needs a field name after it ({n}.x)", n=node.id)
             if names is not None and node.id not in names.fields and node.id not in names.extra:
