@@ -44,6 +44,12 @@ _ASCII_WORD_RE = re.compile(r"[a-z0-9]+")
 _DELIMITER_RE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 
 
+def _has_control_characters(value):
+    # Line breaks (including NEL and U+2028) and other controls do not survive a YAML
+    # round trip in one-line fields, and have no place in a title or a tag anyway.
+    return any(unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") for c in value)
+
+
 class ArticleFileError(ValueError):
     """An article file that cannot be imported; ``errors`` lists every problem found."""
 
@@ -137,6 +143,8 @@ def _check_label_list(meta, key, errors):
     for item in value:
         if not isinstance(item, str) or not item.strip():
             errors.append(f"{key} must contain only non-empty strings, not {item!r}")
+        elif _has_control_characters(item):
+            errors.append(f"{key} must not contain line breaks or control characters: {item!r}")
         elif len(item) > MAX_LABEL_CHARS:
             errors.append(f"{key} item is longer than {MAX_LABEL_CHARS} characters: {item[:20]}…")
         elif item.strip() not in labels:
@@ -164,6 +172,8 @@ def validate_meta(meta):
         title = ""
     elif len(title) > MAX_TITLE_CHARS:
         errors.append(f"title is longer than {MAX_TITLE_CHARS} characters")
+    elif _has_control_characters(title):
+        errors.append("title must be one line without control characters")
     title = title.strip()
     slug = meta.get("slug") or (slugify(title) if title else None)
     if slug is not None and (
@@ -172,11 +182,13 @@ def validate_meta(meta):
         errors.append(f"slug must be lower-case letters, digits and single hyphens "
                       f"(at most {MAX_SLUG_CHARS}), not {slug!r}")
     category = meta.get("category") or ""
-    if not isinstance(category, str) or len(category) > MAX_LABEL_CHARS:
-        errors.append(f"category must be a string of at most {MAX_LABEL_CHARS} characters")
+    if (not isinstance(category, str) or len(category) > MAX_LABEL_CHARS
+            or _has_control_characters(category)):
+        errors.append(f"category must be one line of at most {MAX_LABEL_CHARS} characters")
     summary = meta.get("summary") or ""
-    if not isinstance(summary, str) or len(summary) > MAX_SUMMARY_CHARS:
-        errors.append(f"summary must be a string of at most {MAX_SUMMARY_CHARS} characters")
+    if (not isinstance(summary, str) or len(summary) > MAX_SUMMARY_CHARS
+            or _has_control_characters(summary)):
+        errors.append(f"summary must be one line of at most {MAX_SUMMARY_CHARS} characters")
     normalised = {
         "title": title,
         "slug": slug,
