@@ -1,0 +1,43 @@
+"""Expected search results over the starter articles: (query, slug that must rank in the top 3).
+
+Shared by the tokenizer check here and, later, the real search module's tests.
+"""
+
+SEARCH_CASES = [
+    ("挂号", "registration-slots-missing"),
+    ("号源不显示", "registration-slots-missing"),
+    ("挂号扣费了但没挂上号", "registration-payment-refund"),
+    ("医保", "insurance-settlement-failure"),
+    ("医保结算失败", "insurance-settlement-failure"),
+    ("单边账", "insurance-one-sided-account"),
+    ("发票", "invoice-printing"),
+    ("电子发票", "e-invoice-issue-failure"),
+    ("打印机", "printer-offline"),
+    ("打印机脱机", "printer-offline"),
+    ("针式打印机错位", "dot-matrix-printer-misalignment"),
+    ("LIS 回传", "lis-results-not-returned"),
+    ("检验条码", "lis-barcode-printing"),
+    ("年库", "year-end-archive-migration"),
+    ("自助机", "kiosk-card-read-failure"),
+    ("自助机卡纸", "kiosk-paper-jam"),
+    ("叫号", "queue-calling"),
+    ("电子病历模板", "emr-template-lost"),
+    ("退费", "outpatient-refund"),
+    ("对账", "daily-settlement-reconciliation"),
+    ("printer", "printer-offline"),
+    ("Spooler", "printer-offline"),
+    ("HL7", "lis-results-not-returned"),
+    ("ORA-12541", "interface-connection-errors"),
+    ("PACS 影像慢", "pacs-image-slow"),
+    ("检查报告不回传", "pacs-report-not-returned"),
+    ("药房库存", "pharmacy-stock-mismatch"),
+    ("发药", "pharmacy-dispensing"),
+    ("出院结算", "discharge-settlement"),
+    ("医嘱", "inpatient-orders"),
+    ("体检报告", "physical-exam-report"),
+    ("网络中断", "network-outage"),
+    ("数据库备份", "database-backup-check"),
+    ("数据修改授权", "data-change-authorization"),
+    ("停机应急预案", "system-switchover-contingency"),
+    ("读卡失败", "kiosk-card-read-failure"),
+]
