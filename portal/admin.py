@@ -15,6 +15,7 @@ from flask import url_for
 from flask_admin import Admin
 from flask_admin import AdminIndexView
 from flask_admin import expose
+from flask_admin.actions import action
 from flask_admin.contrib.peewee import ModelView
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
@@ -177,6 +178,13 @@ class SecureModelView(AccessMixin, ModelView):
             return False
         self.after_model_delete(model)
         return True
+
+    @action("delete", _l("Delete"), _l("Are you sure you want to delete selected records?"))
+    def action_delete(self, ids):
+        """Delete the selected rows that this user may see, one audited transaction each."""
+        pk = self.model._meta.primary_key
+        deleted = sum(1 for model in self.get_query().where(pk << list(ids)) if self.delete_model(model))
+        flash(_l("%(count)s record(s) deleted.", count=deleted), "success")
 
     def get_export_value(self, model, name):
         return neutralise_formula(super().get_export_value(model, name))

@@ -18,6 +18,11 @@ DEFAULTS = {
     "SESSION_ABSOLUTE_HOURS": 12,
     "LOCKOUT_THRESHOLD": 10,
     "LOCKOUT_MINUTES": 10,
+    # argon2id cost (the library's RFC 9106 low-memory profile); verification reads a hash's own
+    # parameters, so lowering these (as the tests do) never locks out existing users.
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_KIB": 65536,
+    "ARGON2_PARALLELISM": 4,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,

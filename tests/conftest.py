@@ -66,7 +66,9 @@ def make_app(tmp_path, monkeypatch, database_url):
             monkeypatch.delenv(name)
 
     def build(**overrides):
-        config = {"TESTING": True, "QUEUE_IMMEDIATE": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret"}
+        config = {"TESTING": True, "QUEUE_IMMEDIATE": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+                  # cheap hashing keeps hundreds of hostile-input user creations fast
+                  "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 8192, "ARGON2_PARALLELISM": 1}
         config.update(overrides)
         app = create_app(config)
         app.jinja_env.undefined = jinja2.StrictUndefined

@@ -3,25 +3,40 @@
 import hashlib
 import secrets
 
+from functools import lru_cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
-
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+from flask import current_app
+from flask import has_app_context
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
 
 
+@lru_cache(maxsize=8)
+def _hasher(time_cost, memory_kib, parallelism):
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+
+
+def hasher():
+    """Return the argon2id hasher configured for this app (the library's defaults outside one)."""
+    if not has_app_context():
+        return PasswordHasher()
+    config = current_app.config
+    return _hasher(config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_KIB"], config["ARGON2_PARALLELISM"])
+
+
 def hash_password(password):
     """Return the argon2id hash of *password*."""
-    return _hasher.hash(password)
+    return hasher().hash(password)
 
 
 def verify_password(password_hash, password):
     """Tell whether *password* matches; never raises for a malformed stored hash."""
     try:
-        return _hasher.verify(password_hash, password)
+        return hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
