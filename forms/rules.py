@@ -102,18 +102,19 @@ def computed_order(c, out):
 
 
 def _row_order(c, section, form_computed):
+    where = next(p for p, key in c.repeat_at.items() if key == section["key"]) + ("fields",)
     fields = {f["key"]: f for f in section["fields"] if f["type"] == "computed"}
     graph = {}
     for key, field in fields.items():
         deps = (field.get("expr") or {}).get("deps", [])
         for dep in deps:
             if dep in form_computed:
-                c.fail(("sections",), "{p} 不能引用表单级计算项 {d}", "{p} cannot use the form-level "
+                c.fail(where, "{p} 不能引用表单级计算项 {d}", "{p} cannot use the form-level "
                        "computed value {d}", p=field["path"], d=dep)
         graph[key] = [d[4:] for d in deps if d.startswith("row.") and d[4:] in fields]
     order, cycle = _cycle_order(graph)
     if cycle:
-        c.fail(("sections",), "{s} 的计算字段存在循环依赖：{c}", "computed fields of {s} form a cycle: {c}",
+        c.fail(where, "{s} 的计算字段存在循环依赖：{c}", "computed fields of {s} form a cycle: {c}",
                s=section["key"], c=" → ".join(cycle))
     section["computed_order"] = order or []
 
