@@ -192,8 +192,8 @@ class _Run:
             for index, row in enumerate(current.get(section["key"], [])):
                 for key in section["computed_order"]:
                     scope = {**top, "row": row, "form": top}
-                    row[key] = self.eval(specs[key]["expr"], scope, f"{section['key']}[{index}].{key}",
-                                         hidden, current)
+                    path = f"{section['key']}[{index}].{key}"
+                    row[key] = self.eval(specs[key]["expr"], scope, path, hidden, current)
         exprs = {entry["key"]: entry["expr"] for entry in self.form["computed"]}
         for section in self.form["sections"]:
             for spec in section.get("fields", []) if section["type"] == "fields" else []:
@@ -217,12 +217,15 @@ class _Run:
             if not shown(section.get("visible_if"), section["path"]):
                 hidden |= {f["key"] for f in section["fields"]} if kind == "fields" else {key}
             elif kind == "fields":
-                hidden |= {f["key"] for f in section["fields"] if not shown(f.get("visible_if"), f["key"])}
+                hidden |= {f["key"] for f in section["fields"]
+                           if not shown(f.get("visible_if"), f["key"])}
             elif kind == "repeat":
                 for index, row in enumerate(current.get(key, [])):
                     row_scope = {**scope, "row": row, "form": scope}
-                    hidden |= {f"{key}[{index}].{f['key']}" for f in section["fields"]
-                               if not shown(f.get("visible_if"), f"{key}[{index}].{f['key']}", row_scope)}
+                    paths = {f"{key}[{index}].{f['key']}": f.get("visible_if")
+                             for f in section["fields"]}
+                    hidden |= {path for path, expr in paths.items()
+                               if not shown(expr, path, row_scope)}
         return frozenset(hidden)
 
     def check(self, current, computed, hidden):
@@ -242,7 +245,8 @@ class _Run:
                 answers = current.get(key, {})
                 for row in section["rows"]:
                     if row["key"] not in answers:
-                        self.problem(f"{key}.{row['key']}", msg("此项必须检查", "this item must be checked"))
+                        self.problem(f"{key}.{row['key']}",
+                                     msg("此项必须检查", "this item must be checked"))
         for rule in self.form["validations"]:
             outcome = self.eval(rule["expr"], scope, rule["field"], hidden, current)
             if outcome is not None and not outcome:

@@ -64,11 +64,15 @@ class EvalContext:
     hidden: frozenset = frozenset()
 
 
-@functools.lru_cache(maxsize=2048)
 def parse(source):
     """Parse and structurally check *source*; return its ast.Expression or raise ExpressionError."""
     if not isinstance(source, str):
         _fail("表达式必须是文本", "an expression must be a string")
+    return _parse(source)
+
+
+@functools.lru_cache(maxsize=2048)
+def _parse(source):
     if len(source) > MAX_LENGTH:
         _fail("表达式过长（上限 {n} 字符）", "expression too long (limit {n} characters)", n=MAX_LENGTH)
     if not source.strip():
@@ -214,7 +218,8 @@ def _check_call(node, names, functions):
 
 def compile_expression(source, names, functions):
     """Check *source* and return its compiled form {"source", "deps"}."""
-    return {"source": source.strip(), "deps": check(source, names, functions)}
+    deps = check(source, names, functions)
+    return {"source": source.strip(), "deps": deps}
 
 
 def evaluate(source, scope, ctx):

@@ -91,7 +91,8 @@ def computed_order(c, out):
                     exprs[field["key"]], paths[field["key"]] = field.get("expr"), (field["path"],)
         elif section["type"] == "repeat":
             _row_order(c, section, set(exprs) | {e["key"] for e in out["computed"]})
-    graph = {name: [d for d in (e or {}).get("deps", []) if d in exprs] for name, e in exprs.items()}
+    graph = {name: [dep for dep in (expr or {}).get("deps", []) if dep in exprs]
+             for name, expr in exprs.items()}
     order, cycle = _cycle_order(graph)
     if cycle:
         c.fail(paths[cycle[0]], "计算项之间存在循环依赖：{c}", "computed values form a cycle: {c}",
@@ -130,7 +131,8 @@ def validations(c, raw):
         target = rule.get("field", "")
         if target and target not in c.top:
             c.fail(path + ("field",), "未知字段 '{f}'", "unknown field '{f}'", f=target)
-        entry = {"field": target, "message": c.label(path + ("message",), rule.get("message"), True)}
+        message = c.label(path + ("message",), rule.get("message"), True)
+        entry = {"field": target, "message": message}
         c.expression(path + ("expr",), entry, "expr", rule.get("expr"))
         if "expr" not in rule:
             c.fail(path, "校验需要 expr", "a validation needs expr")
@@ -156,8 +158,8 @@ def workflow(c, raw):
                         "final": c.flag(spath + ("final",), spec.get("final"))}
     initial = raw.get("initial")
     if initial not in states:
-        c.fail(path + ("initial",), "初始状态 '{s}' 不在 states 中", "initial state '{s}' is not in states",
-               s=initial)
+        c.fail(path + ("initial",), "初始状态 '{s}' 不在 states 中",
+               "initial state '{s}' is not in states", s=initial)
     transitions, seen = [], set()
     raw_transitions = raw.get("transitions", [])
     if not isinstance(raw_transitions, list):
@@ -179,7 +181,8 @@ def _transition(c, path, item, states, seen):
         if source not in states:
             c.fail(path + ("from",), "未知状态 '{s}'", "unknown state '{s}'", s=source)
         elif states[source]["final"]:
-            c.fail(path + ("from",), "终态 '{s}' 不能再流转", "final state '{s}' has no transitions", s=source)
+            c.fail(path + ("from",), "终态 '{s}' 不能再流转", "final state '{s}' has no transitions",
+                   s=source)
         if (action, source) in seen:
             c.fail(path, "动作 '{a}' 从 '{s}' 出发的流转重复", "duplicate transition '{a}' from '{s}'",
                    a=action, s=source)
@@ -209,7 +212,8 @@ def actions(c, raw, flow):
         item = c.mapping(path, item, {"on", "run", "with"}, "动作 / an action")
         if item.get("on") not in events:
             c.fail(path + ("on",), "on 必须是 submit 或 transition:<已定义的动作>，得到 '{o}'",
-                   "on must be submit or transition:<a defined action>, got '{o}'", o=item.get("on"))
+                   "on must be submit or transition:<a defined action>, got '{o}'",
+                   o=item.get("on"))
         if item.get("run") not in c.env.actions:
             c.fail(path + ("run",), "未注册的动作 '{r}'", "unknown action '{r}'", r=item.get("run"))
         params = item.get("with", {})
@@ -270,8 +274,8 @@ def migrations(c, raw, out):
     path = ("migrations",)
     raw = c.mapping(path, raw, {"from", "rename", "map_values", "transform", "drop"}, "migrations")
     source = raw.get("from")
-    if not isinstance(source, int) or isinstance(source, bool) or not isinstance(out["version"], int) \
-            or not 1 <= source < out["version"]:
+    version = out["version"] if isinstance(out["version"], int) else 0
+    if not isinstance(source, int) or isinstance(source, bool) or not 1 <= source < version:
         c.fail(path + ("from",), "from 必须是小于当前 version 的版本号",
                "from must be a version number below this version")
     known = set(c.top) | {f"{s}[].{f}" for s, rows in c.rows.items() for f in rows}

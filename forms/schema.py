@@ -120,7 +120,8 @@ class Compiler:
         if isinstance(value, str) and 0 < len(value) <= 2000:
             return value
         if isinstance(value, dict) and value and all(
-                _LOCALE.match(k) and isinstance(v, str) and len(v) <= 2000 for k, v in value.items()):
+                isinstance(k, str) and _LOCALE.match(k) and isinstance(v, str) and len(v) <= 2000
+                for k, v in value.items()):
             return dict(value)
         self.fail(path, "必须是文本或 {{zh: …, en: …}} 映射", "must be text or a {{zh: …, en: …}} map")
         return None

@@ -54,7 +54,8 @@ def compare(old, new):
             continue
         if now["type"] != was["type"]:
             breaking.append(_change("type_changed", path, "字段 {path} 的类型改变了",
-                                    "field {path} changed its type", old=was["type"], new=now["type"]))
+                                    "field {path} changed its type",
+                                    old=was["type"], new=now["type"]))
             continue
         gone = sorted((was["choices"] or set()) - (now["choices"] or set()), key=str)
         if gone:

@@ -147,7 +147,8 @@ def test_repeat_row_limits(builtins, ctx):
     form = builtins["requirement_assessment"]
     many = {**GOOD["requirement_assessment"], "tasks": [{"task": "t", "person_days": 0.25}] * 41,
             "charge_note": "超出 6 人天"}
-    assert by_field(evaluate_submission(form, many, ctx)[2]) == {"tasks": ["allows at most 40 rows"]}
+    problems = evaluate_submission(form, many, ctx)[2]
+    assert by_field(problems) == {"tasks": ["allows at most 40 rows"]}
     none = {**GOOD["requirement_assessment"], "tasks": []}
     assert by_field(evaluate_submission(form, none, ctx)[2]) == {"tasks": ["needs at least 1 rows"]}
     assert evaluate_submission(form, none, ctx, draft=True)[2] == []

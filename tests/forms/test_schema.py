@@ -58,12 +58,13 @@ def test_minimal_definition_compiles_with_defaults():
     compiled = compile_yaml(MINIMAL)
     assert compiled["workflow"]["initial"] == "submitted"
     assert compiled["settings"]["allow_draft"] is True
-    assert compiled["choices"]["kind"] == [{"value": "a", "label": "a"}, {"value": "b", "label": "b"}]
+    assert compiled["choices"]["kind"] == [{"value": "a", "label": "a"},
+                                           {"value": "b", "label": "b"}]
 
 
 def test_all_problems_are_reported_at_once_with_locations():
-    details = refused(MINIMAL.replace("version: 1", "version: one").replace(
-        "type: text}", "type: txet}").replace("choices: kind,", "choices: colour,") + "colour: red\n")
+    broken = MINIMAL.replace("version: 1", "version: one").replace("type: text}", "type: txet}")
+    details = refused(broken.replace("choices: kind,", "choices: colour,") + "colour: red\n")
     assert set(details) == {"version", "sections[0].fields[1].type",
                             "sections[0].fields[0].choices", "colour"}
     assert details["sections[0].fields[1].type"]["line"] == 12
@@ -88,6 +89,13 @@ def test_expressions_refer_to_known_fields_and_functions():
     assert "unknown field missing" in details["sections[0].fields[1].visible_if"]["message"]
     assert "'_'" in details["sections[0].fields[1].required_if"]["message"]
     assert "unknown function nope()" in details["sections[0].fields[1].readonly_if"]["message"]
+
+
+@pytest.mark.parametrize("value", ["[1, 2]", "{a: 1}", "true", "3"])
+def test_expressions_must_be_strings(value):
+    details = refused(MINIMAL.replace("{key: note, type: text}",
+                                      f"{{key: note, type: text, visible_if: {value}}}"))
+    assert "must be a string" in details["sections[0].fields[1].visible_if"]["message"]
 
 
 def test_computed_cycles_are_named():

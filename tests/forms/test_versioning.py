@@ -33,20 +33,25 @@ def compiled(source):
 
 
 def test_label_hint_logic_and_new_optional_fields_are_compatible():
-    v2 = V1.replace("version: 1", "version: 2").replace("label: Kind", "label: {zh: 类型, en: Kind}")
+    v2 = V1.replace("version: 1", "version: 2")
+    v2 = v2.replace("label: Kind", "label: {zh: 类型, en: Kind}")
     v2 = v2.replace("[fault, upgrade, training]", "[fault, upgrade, training, data]")
-    v2 = v2.replace("{key: remark, type: text}", "{key: remark, type: text, visible_if: \"kind == 'fault'\"}\n"
-                    "      - {key: extra, type: text}\n      - {key: cond, type: text, required_if: 'True'}")
+    v2 = v2.replace("{key: remark, type: text}",
+                    "{key: remark, type: text, visible_if: \"kind == 'fault'\"}\n"
+                    "      - {key: extra, type: text}\n"
+                    "      - {key: cond, type: text, required_if: 'True'}")
     assert compare(compiled(V1), compiled(v2)) == (True, [])
 
 
 def test_breaking_changes_are_listed():
-    v2 = V1.replace("version: 1", "version: 2").replace("[fault, upgrade, training]", "[fault, upgrade]")
+    v2 = V1.replace("version: 1", "version: 2")
+    v2 = v2.replace("[fault, upgrade, training]", "[fault, upgrade]")
     v2 = v2.replace("{key: hours, type: text, label: Hours}", "{key: hours, type: decimal}")
     v2 = v2.replace("{key: remark, type: text}", "{key: comment, type: text}\n"
                     "      - {key: signer, type: text, required: true}")
     v2 = v2.replace("{key: task, type: text, required: true}",
-                    "{key: task, type: text, required: true}\n      - {key: days, type: decimal, required: true}")
+                    "{key: task, type: text, required: true}\n"
+                    "      - {key: days, type: decimal, required: true}")
     compatible, breaking = compare(compiled(V1), compiled(v2))
     assert not compatible
     assert {(c["kind"], c["path"]) for c in breaking} == {
@@ -72,7 +77,8 @@ def test_migrations_cover_breaking_changes_and_apply():
     old, new = compiled(V1), compiled(V2_MIGRATED)
     assert not compare(old, new)[0]
     assert uncovered_changes(old, new) == []
-    data = {"kind": "training", "hours": "2h", "remark": "ok", "legacy": 1, "tasks": [{"task": "x"}]}
+    data = {"kind": "training", "hours": "2h", "remark": "ok", "legacy": 1,
+            "tasks": [{"task": "x"}]}
     migrated = apply_migrations(data, new["migrations"])
     assert migrated == {"kind": "guidance", "hours": 1.5, "note": "ok", "tasks": [{"task": "x"}]}
     assert data["remark"] == "ok"
