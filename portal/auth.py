@@ -21,6 +21,7 @@ from flask_login import logout_user
 from flask_babel import lazy_gettext as _l
 
 from portal import audit
+from portal import signals
 from portal.accounts.models import ApiToken
 from portal.accounts.models import User
 from portal.accounts.models import utcnow
@@ -124,6 +125,7 @@ def start_session(user):
     now = time.time()
     session.update(sv=user.session_version, login_at=now, seen_at=now)
     session.permanent = False
+    signals.user_logged_in.send(current_app._get_current_object(), user=user)
 
 
 def end_all_sessions(user):
@@ -139,6 +141,7 @@ def log_out():
         audit.record("logout", user, user=user)
     logout_user()
     session.clear()
+    signals.user_logged_out.send(current_app._get_current_object(), user=user)
 
 
 def role_required(*roles):

@@ -76,7 +76,7 @@ def update(package_dir):
 
 
 def main(argv):
-    targets = [Path(arg) for arg in argv] or catalog_dirs()
+    targets = [Path(arg).resolve() for arg in argv] or catalog_dirs()
     for package_dir in targets:
         (package_dir / "translations").mkdir(exist_ok=True)
         update(package_dir)

@@ -5,10 +5,15 @@ the group ``weibao.plugins``. Installed is not enabled: only names listed in WEI
 """
 
 import importlib
+import sys
 from dataclasses import dataclass
 from dataclasses import field
 from importlib import metadata
+from pathlib import Path
 from typing import Callable
+
+from jinja2 import ChoiceLoader
+from jinja2 import FileSystemLoader
 
 from portal import signals
 
@@ -160,9 +165,24 @@ def enabled_plugin_names(config_value):
     return [name.strip() for name in str(config_value or "").split(",") if name.strip()]
 
 
+def _template_folder(plugin):
+    """Return the templates/ folder beside the module that defines the plugin's setup, if any."""
+    module = sys.modules.get(plugin.setup.__module__)
+    folder = Path(module.__file__).parent / "templates" if module and getattr(module, "__file__", None) else None
+    return folder if folder is not None and folder.is_dir() else None
+
+
 def init_plugins(app):
-    """Discover and set up every plugin; a bad plugin list stops start-up with a clear message."""
+    """Discover and set up every plugin; a bad plugin list stops start-up with a clear message.
+
+    A plugin's ``templates/`` folder joins the app's template search path after the core's.
+    """
     registry = app.extensions["weibao"].registry("plugin")
+    loaders = [app.jinja_loader]
     for plugin in discover(enabled_plugin_names(app.config.get("PLUGINS"))):
         registry.add(plugin.name, plugin)
         plugin.setup(PluginContext(app=app, plugin=plugin))
+        folder = _template_folder(plugin)
+        if folder is not None:
+            loaders.append(FileSystemLoader(str(folder)))
+    app.jinja_loader = ChoiceLoader(loaders)

@@ -43,6 +43,7 @@ class WeibaoState:
     translations_path: str = ""
     receivers: list = field(default_factory=list)
     tasks: dict = field(default_factory=dict)
+    plugin_data: dict = field(default_factory=dict)  # plugins keep their per-app state here
 
     def registry(self, kind):
         """Return the registry of *kind* (e.g. "field type")."""
