@@ -22,6 +22,8 @@ ENTRY_POINT_GROUP = "weibao.plugins"
 # Feature packages that ship with the product; they use exactly the contract plugins use.
 BUILTIN_MODULES = (
     "portal.accounts.plugin",
+    "portal.calendars.plugin",
+    "portal.contracts.plugin",
 )
 
 

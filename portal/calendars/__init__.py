@@ -1,0 +1,1 @@
+"""The stored business calendar: working hours and the day table (official rows + admin rows)."""

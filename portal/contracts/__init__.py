@@ -1,0 +1,1 @@
+"""Maintenance contracts: covered systems, SLA targets, quotas (a ledger), payments and outages."""
