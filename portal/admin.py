@@ -6,6 +6,10 @@ its peewee backend writes without a transaction and deletes recursively. SecureM
 each of those doors in one place.
 """
 
+from datetime import datetime
+from datetime import timezone
+from zoneinfo import ZoneInfo
+
 from flask import abort
 from flask import current_app
 from flask import flash
@@ -17,6 +21,7 @@ from flask_admin import AdminIndexView
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.peewee import ModelView
+from flask_admin.model import typefmt
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -46,6 +51,13 @@ ENDPOINT_ACTIONS = {
     "action_view": "delete",
     "export": "export",
 }
+
+
+def local_datetime(view, value, name=None):
+    """Show a stored UTC time in the installation's time zone, to the minute."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
 
 
 class CSRFForm(FlaskForm):
@@ -88,7 +100,14 @@ class SecureModelView(AccessMixin, ModelView):
     can_export = True
     export_types = ["csv", "xlsx"]
     page_size = 50
+    column_type_formatters = {datetime: local_datetime, **typefmt.BASE_FORMATTERS}
+    column_type_formatters_detail = {datetime: local_datetime, **typefmt.DETAIL_FORMATTERS}
     scope_fields = {}  # e.g. {"hospital": Model.hospital, "vendor": Model.vendor}
+
+    def search_placeholder(self):
+        labels = [str(self.column_labels.get(name, name)) for name in (self.column_searchable_list or ())
+                  if isinstance(name, str)]
+        return _l("Search: %(fields)s", fields=", ".join(labels)) if labels else None
 
     @property
     def can_create(self):

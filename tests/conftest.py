@@ -148,3 +148,47 @@ def log_in(client, username, password=PASSWORD):
 def csrf_token(client, path="/profile"):
     """Return a CSRF token for the logged-in client's session."""
     return csrf_from(client.get(path).get_data(as_text=True))
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve *app* with waitress on a free 127.0.0.1 port in a thread; yields the base URL."""
+    import threading
+
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="weibao-test")
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def browser():
+    """Debian's chromium driven by Playwright through executable_path (no browser download)."""
+    executable = os.environ.get("WEIBAO_TEST_BROWSER", "/usr/bin/chromium")
+    if not os.path.exists(executable):
+        if IN_CI:
+            pytest.fail(f"chromium not found at {executable} (required in CI)")
+        pytest.skip(f"chromium not found at {executable}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=executable,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield instance
+        instance.close()
+
+
+def browser_log_in(page, base_url, username, password=PASSWORD):
+    """Log in through the real page in the browser."""
+    page.goto(f"{base_url}/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#login-button")
+    page.wait_for_load_state()
