@@ -1,0 +1,1 @@
+"""Tickets (问题登记): numbering, the status workflow, SLA deadlines and sweeps, data-change records."""
