@@ -24,6 +24,7 @@ BUILTIN_MODULES = (
     "portal.accounts.plugin",
     "portal.calendars.plugin",
     "portal.contracts.plugin",
+    "portal.tickets.plugin",
 )
 
 

@@ -1,0 +1,214 @@
+"""/api/v1/tickets: list, create, read with the timeline, transitions, comments, data changes."""
+
+import re
+
+from flask import current_app
+from flask import jsonify
+from flask import request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.api import api_blueprint
+from portal.api.endpoint import api_endpoint
+from portal.api.endpoint import json_body
+from portal.api.errors import ApiError
+from portal.api.errors import problem
+from portal.api.pagination import keyset_page
+from portal.api.validation import DateTime
+from portal.api.validation import Integer
+from portal.api.validation import Text
+from portal.api.validation import validate
+from portal.tickets import service
+from portal.tickets.models import CATEGORIES
+from portal.tickets.models import CHANNELS
+from portal.tickets.models import PRIORITIES
+from portal.tickets.models import STATUSES
+from portal.tickets.models import Ticket
+from portal.tickets.models import TicketEvent
+from portal.tickets.workflow import ACTIONS
+
+blueprint = api_blueprint("tickets_api", __name__)
+MAX_ID = 2**63 - 1
+NUMBER = re.compile(r"^T\d{4}-\d{6}$")
+
+CREATE_BODY = {
+    "contract_id": Integer(minimum=1, maximum=MAX_ID, required=True),
+    "title": Text(max_length=200, min_length=1, required=True),
+    "description": Text(max_length=20000, multiline=True),
+    "category": Text(choices=CATEGORIES, required=True),
+    "priority": Text(choices=PRIORITIES, required=True),
+    "channel": Text(choices=CHANNELS),
+    "system_id": Integer(minimum=1, maximum=MAX_ID, nullable=True),
+    "reported_at": DateTime(nullable=True, description="default now; not in the future, not before the contract start"),
+    "reporter_name": Text(max_length=100),
+    "reporter_department": Text(max_length=100),
+    "reporter_phone": Text(max_length=50),
+}
+TRANSITION_BODY = {
+    "action": Text(choices=ACTIONS, required=True),
+    "comment": Text(max_length=5000, multiline=True),
+    "resolution": Text(max_length=20000, multiline=True),
+    "root_cause": Text(max_length=20000, multiline=True),
+    "satisfaction": Integer(minimum=1, maximum=5, nullable=True),
+    "at": DateTime(nullable=True),
+    "assignee_id": Integer(minimum=1, maximum=MAX_ID, nullable=True),
+    "kb_article_id": Integer(minimum=1, maximum=MAX_ID, nullable=True),
+}
+COMMENT_BODY = {"body": Text(max_length=20000, min_length=1, multiline=True, required=True)}
+DATA_CHANGE_BODY = {
+    "script": Text(max_length=200000, min_length=1, multiline=True, required=True),
+    "affected_rows": Integer(minimum=0, maximum=10**12, required=True),
+    "before_summary": Text(max_length=20000, multiline=True),
+    "after_summary": Text(max_length=20000, multiline=True),
+}
+LIST_QUERY = {
+    "status": Text(choices=STATUSES), "priority": Text(choices=PRIORITIES),
+    "contract_id": Integer(minimum=1), "assignee_id": Integer(minimum=1), "q": Text(max_length=100),
+}
+
+_TIME = {"type": ["string", "null"], "format": "date-time"}
+_INT_OR_NULL = {"type": ["integer", "null"]}
+EVENT_SCHEMA = {"type": "object", "properties": {
+    "kind": {"type": "string"}, "at": {"type": "string"}, "actor_id": _INT_OR_NULL,
+    "from_status": {"type": "string"}, "to_status": {"type": "string"}, "body": {"type": "string"}}}
+TICKET_SCHEMA = {"type": "object", "required": ["id", "number", "status"], "properties": {
+    "id": {"type": "integer"}, "number": {"type": "string"}, "status": {"type": "string"},
+    "contract_id": {"type": "integer"}, "hospital_id": {"type": "integer"}, "vendor_id": {"type": "integer"},
+    "system_id": _INT_OR_NULL, "title": {"type": "string"}, "description": {"type": "string"},
+    "category": {"type": "string"}, "priority": {"type": "string"}, "channel": {"type": "string"},
+    "reporter_id": _INT_OR_NULL, "reporter_name": {"type": "string"}, "reporter_department": {"type": "string"},
+    "reporter_phone": {"type": "string"}, "assignee_id": _INT_OR_NULL, "accepted_by_id": _INT_OR_NULL,
+    "reported_at": {"type": "string"}, "accepted_at": _TIME, "first_response_at": _TIME,
+    "onsite_arrived_at": _TIME, "resolved_at": _TIME, "closed_at": _TIME, "authorized_at": _TIME,
+    "confirmed_at": _TIME, "response_due": _TIME, "onsite_due": _TIME, "resolve_due": _TIME,
+    "paused_minutes": {"type": "integer"}, "response_breached": {"type": "boolean"},
+    "onsite_breached": {"type": "boolean"}, "resolve_breached": {"type": "boolean"},
+    "sla_level": {"type": "integer"}, "resolution": {"type": "string"}, "root_cause": {"type": "string"},
+    "satisfaction": _INT_OR_NULL, "kb_article_id": _INT_OR_NULL,
+    "events": {"type": "array", "items": EVENT_SCHEMA}}}
+LIST_SCHEMA = {"type": "object", "properties": {"items": {"type": "array", "items": TICKET_SCHEMA},
+                                                "next_cursor": {"type": ["string", "null"]}}}
+DATA_CHANGE_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "ticket_id": {"type": "integer"}, "affected_rows": {"type": "integer"},
+    "recorded_at": {"type": "string"}, "prev_hash": {"type": "string"}, "hash": {"type": "string"}}}
+
+
+def iso(value):
+    """An aware time as ISO 8601 in the installation's time zone (None stays None)."""
+    if value is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).isoformat()
+
+
+def event_json(event):
+    return {"kind": event.kind, "at": iso(event.at), "actor_id": event.actor_id, "from_status": event.from_status,
+            "to_status": event.to_status, "body": event.body}
+
+
+def ticket_json(ticket, events=None):
+    data = {name: getattr(ticket, name) for name in (
+        "id", "number", "status", "title", "description", "category", "priority", "channel", "reporter_name",
+        "reporter_department", "reporter_phone", "paused_minutes", "response_breached", "onsite_breached",
+        "resolve_breached", "sla_level", "resolution", "root_cause", "satisfaction", "kb_article_id")}
+    for name in ("contract", "hospital", "vendor", "system", "reporter", "assignee", "accepted_by"):
+        data[f"{name}_id"] = getattr(ticket, f"{name}_id")
+    for name in ("reported_at", "accepted_at", "first_response_at", "onsite_arrived_at", "resolved_at", "closed_at",
+                 "authorized_at", "confirmed_at", "response_due", "onsite_due", "resolve_due"):
+        data[name] = iso(getattr(ticket, name))
+    if events is not None:
+        data["events"] = [event_json(event) for event in events]
+    return data
+
+
+def full_json(ticket):
+    events = TicketEvent.select().where(TicketEvent.ticket == ticket.id).order_by(TicketEvent.at, TicketEvent.id)
+    return ticket_json(ticket, list(events))
+
+
+def validate_each(spec, body):
+    """Validate field by field so every problem is known before the database checks run."""
+    if not isinstance(body, dict):
+        validate(spec, body)  # raises the 422 about the body's shape
+    cleaned, details = {}, []
+    for name in body:
+        if name not in spec:
+            details.append(problem(name, _("unknown field")))
+    for name, check in spec.items():
+        try:
+            cleaned.update(validate({name: check}, {name: body[name]} if name in body else {}))
+        except ApiError as error:
+            details.extend(error.details)
+    return cleaned, details
+
+
+def _ticket_id(ticket_id):
+    if not 0 < ticket_id <= MAX_ID:
+        raise ApiError(404, _("No such ticket."))
+    return ticket_id
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+@blueprint.get("/tickets")
+@api_endpoint("List tickets", resource="tickets", query=LIST_QUERY, response=LIST_SCHEMA)
+def list_tickets():
+    raw = {name: request.args[name] for name in LIST_QUERY if name in request.args}
+    for name in ("contract_id", "assignee_id"):
+        if name in raw:
+            raw[name] = int(raw[name]) if raw[name].isdigit() and len(raw[name]) < 19 else raw[name]
+    args = validate(LIST_QUERY, raw)
+    query = service.visible(Ticket.select(), _user())
+    for name, field in (("status", Ticket.status), ("priority", Ticket.priority),
+                        ("contract_id", Ticket.contract), ("assignee_id", Ticket.assignee)):
+        if args.get(name) is not None:
+            query = query.where(field == args[name])
+    q = (args.get("q") or "").strip()
+    if q:
+        query = query.where(Ticket.number == q) if NUMBER.match(q) else query.where(Ticket.title.contains(q))
+    return jsonify(keyset_page(query, Ticket.id, ticket_json))
+
+
+@blueprint.post("/tickets")
+@api_endpoint("Report a ticket", resource="tickets", action="create", body=CREATE_BODY, response=TICKET_SCHEMA,
+              status=201)
+def create_ticket():
+    data, details = validate_each(CREATE_BODY, json_body())
+    ticket = service.create_checked(data, _user(), details)
+    return jsonify(full_json(ticket)), 201
+
+
+@blueprint.get("/tickets/<int:ticket_id>")
+@api_endpoint("One ticket with its timeline", resource="tickets", response=TICKET_SCHEMA)
+def get_ticket(ticket_id):
+    return jsonify(full_json(service.get_visible(_user(), _ticket_id(ticket_id))))
+
+
+@blueprint.post("/tickets/<int:ticket_id>/transitions")
+@api_endpoint("Move a ticket through its workflow", resource="tickets", body=TRANSITION_BODY,
+              response=TICKET_SCHEMA)
+def transition(ticket_id):
+    data = validate(TRANSITION_BODY, json_body())
+    ticket = service.transition(_ticket_id(ticket_id), data["action"], data, _user())
+    return jsonify(full_json(ticket))
+
+
+@blueprint.post("/tickets/<int:ticket_id>/comments")
+@api_endpoint("Comment on a ticket", resource="tickets", body=COMMENT_BODY, response=EVENT_SCHEMA, status=201)
+def comment(ticket_id):
+    data = validate(COMMENT_BODY, json_body())
+    return jsonify(event_json(service.add_comment(_ticket_id(ticket_id), data["body"], _user()))), 201
+
+
+@blueprint.post("/tickets/<int:ticket_id>/data-changes")
+@api_endpoint("Record an authorized data change (hash-chained)", resource="tickets", body=DATA_CHANGE_BODY,
+              response=DATA_CHANGE_SCHEMA, status=201)
+def data_change(ticket_id):
+    data = validate(DATA_CHANGE_BODY, json_body())
+    record = service.record_data_change(_ticket_id(ticket_id), data, _user())
+    return jsonify({"id": record.id, "ticket_id": record.ticket_id, "affected_rows": record.affected_rows,
+                    "recorded_at": iso(record.recorded_at), "prev_hash": record.prev_hash,
+                    "hash": record.hash}), 201

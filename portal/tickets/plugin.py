@@ -1,0 +1,42 @@
+"""The tickets built-in plugin: models, role rules, workflow API and pages, SLA sweep, demo tickets."""
+
+from pathlib import Path
+
+from huey import crontab
+
+from portal.migrations import create_tables_migration
+from portal.permissions import ALL_ROLES
+from portal.permissions import rules
+from portal.plugins import Plugin
+from portal.tickets import admin
+from portal.tickets import api
+from portal.tickets import demo
+from portal.tickets import tasks
+from portal.tickets import views
+from portal.tickets.models import MODELS
+
+
+def setup(ctx):
+    ctx.add_models(*MODELS)
+    # View: everyone, scoped to their organisation (reporters: own and own department's tickets).
+    # Create: whoever reports or takes down a problem. Edit/delete: admin only (the workflow,
+    # not a form, changes tickets). Which role may take which workflow step: workflow.TRANSITIONS.
+    ctx.add_resource("tickets", rules(view=ALL_ROLES, create={"reporter", "hospital_it", "engineer", "manager"},
+                                      export={"hospital_it", "manager"}))
+    ctx.add_blueprint(views.blueprint)
+    ctx.add_blueprint(api.blueprint)
+    for name, factory in admin.admin_views():
+        ctx.add_admin_view(factory, name)
+    ctx.add_periodic_task("tickets.sla_sweep", crontab(), tasks.sla_sweep)
+    ctx.add_cli_command(tasks.verify_data_changes)
+    ctx.add_demo_loader("tickets", demo.load)
+    ctx.add_translations(Path(__file__).parent / "translations")
+
+
+plugin = Plugin(
+    name="tickets",
+    setup=setup,
+    requires=("contracts",),
+    migrations=(create_tables_migration(*MODELS),),
+    description="Tickets: workflow, SLA deadlines and sweep, hash-chained data changes",
+)
