@@ -44,7 +44,8 @@ _ASCII_WORD_RE = re.compile(r"[a-z0-9]+")
 _DELIMITER_RE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 
 
-def _has_control_characters(value):
+def has_control_characters(value):
+    """Tell whether a one-line value holds line breaks, other control characters or surrogates."""
     # Line breaks (including NEL and U+2028) and other controls do not survive a YAML
     # round trip in one-line fields, and have no place in a title or a tag anyway.
     return any(unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") for c in value)
@@ -143,7 +144,7 @@ def _check_label_list(meta, key, errors):
     for item in value:
         if not isinstance(item, str) or not item.strip():
             errors.append(f"{key} must contain only non-empty strings, not {item!r}")
-        elif _has_control_characters(item):
+        elif has_control_characters(item):
             errors.append(f"{key} must not contain line breaks or control characters: {item!r}")
         elif len(item) > MAX_LABEL_CHARS:
             errors.append(f"{key} item is longer than {MAX_LABEL_CHARS} characters: {item[:20]}…")
@@ -172,7 +173,7 @@ def validate_meta(meta):
         title = ""
     elif len(title) > MAX_TITLE_CHARS:
         errors.append(f"title is longer than {MAX_TITLE_CHARS} characters")
-    elif _has_control_characters(title):
+    elif has_control_characters(title):
         errors.append("title must be one line without control characters")
     title = title.strip()
     slug = meta.get("slug") or (slugify(title) if title else None)
@@ -183,11 +184,11 @@ def validate_meta(meta):
                       f"(at most {MAX_SLUG_CHARS}), not {slug!r}")
     category = meta.get("category") or ""
     if (not isinstance(category, str) or len(category) > MAX_LABEL_CHARS
-            or _has_control_characters(category)):
+            or has_control_characters(category)):
         errors.append(f"category must be one line of at most {MAX_LABEL_CHARS} characters")
     summary = meta.get("summary") or ""
     if (not isinstance(summary, str) or len(summary) > MAX_SUMMARY_CHARS
-            or _has_control_characters(summary)):
+            or has_control_characters(summary)):
         errors.append(f"summary must be one line of at most {MAX_SUMMARY_CHARS} characters")
     normalised = {
         "title": title,

@@ -1,0 +1,350 @@
+"""Knowledge-base search: one interface, two backends, visibility enforced inside the query.
+
+Text is segmented in Python (knowledge_base.segment: jieba search mode plus whole Latin codes),
+so both backends index the same space-separated words:
+
+* SQLite: an FTS5 table ``kb_search_fts(title, body)`` keyed by the article id (rowid), created
+  with ``segment.FTS5_TOKENIZE``, ranked with bm25 (title weighted ``TITLE_WEIGHT`` times).
+* PostgreSQL: a table ``kb_search_index(article_id, document tsvector)`` with a GIN index;
+  ``document`` is ``setweight(to_tsvector('simple', title), 'A') || setweight(…body…, 'B')``
+  and ranking is ``ts_rank``.
+
+Callers keep the index in step by calling ``index_article`` / ``remove_article`` inside the
+transaction that changes the article (knowledge_base.service does). Snippets are cut from the
+article's stored plain text, HTML-escaped, with only our own ``<mark>`` tags.
+"""
+
+import html
+import re
+from dataclasses import dataclass
+from dataclasses import field
+
+from peewee import SQL
+
+from portal.db import db
+from portal.db import is_postgres
+
+from knowledge_base import segment
+from knowledge_base.models import Article
+from knowledge_base.models import ArticleSystem
+from knowledge_base.models import KbState
+
+FTS_TABLE = "kb_search_fts"
+PG_TABLE = "kb_search_index"
+TITLE_WEIGHT = 10.0
+BODY_WEIGHT = 1.0
+#: Index at most this many characters of an article's searchable text (bounds tsvector size).
+MAX_INDEX_CHARS = 200_000
+SNIPPET_CHARS = 120
+MAX_LIMIT = 50
+FINGERPRINT_KEY = "dictionary_fingerprint"
+EDITOR_ROLES = frozenset({"engineer", "manager", "admin"})
+
+
+# --- who sees what -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Which articles a user may see; rendered both as a peewee expression and as SQL."""
+
+    everything: bool = False
+    public_only: bool = False  # public AND published
+    vendor_id: int | None = None  # vendor users: product-wide articles plus their vendor's
+    published_only: bool = True
+
+
+def visibility_for(user, public_only=False):
+    """Return the Visibility rule for *user* (hospital users: public and published only).
+
+    Hospital users are recognised by their organisation's kind and, failing closed, by any
+    role other than a vendor role or admin. Drafts are for engineers, managers and admins.
+    """
+    if public_only:
+        return Visibility(public_only=True)
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Visibility(public_only=True)
+    if user.role == "admin":
+        return Visibility(everything=True, published_only=False)
+    org = user.organization
+    if org.kind != "vendor" or user.role not in ("engineer", "manager"):
+        return Visibility(public_only=True)
+    return Visibility(vendor_id=org.id, published_only=user.role not in EDITOR_ROLES)
+
+
+def visible_condition(rule, model=Article):
+    """Return a peewee condition on *model* for the rule."""
+    if rule.everything:
+        return SQL("1 = 1")
+    if rule.public_only:
+        return (model.visibility == "public") & (model.status == "published")
+    condition = model.vendor.is_null() | (model.vendor == rule.vendor_id)
+    if rule.published_only:
+        condition &= model.status == "published"
+    return condition
+
+
+def _visible_sql(rule, param, alias="a"):
+    """The same rule as a raw SQL fragment with parameters (for the search queries)."""
+    if rule.everything:
+        return "1 = 1", []
+    if rule.public_only:
+        return f"{alias}.visibility = {param} AND {alias}.status = {param}", ["public", "published"]
+    sql = f"({alias}.vendor_id IS NULL OR {alias}.vendor_id = {param})"
+    params = [rule.vendor_id]
+    if rule.published_only:
+        sql += f" AND {alias}.status = {param}"
+        params.append("published")
+    return sql, params
+
+
+def visible_articles(user, public_only=False):
+    """Return a query of the articles *user* may see."""
+    return Article.select().where(visible_condition(visibility_for(user, public_only)))
+
+
+# --- the index -----------------------------------------------------------------------------------
+
+
+def create_index(database=None):
+    """Create the search index of the bound backend (a migration calls this)."""
+    if is_postgres():
+        db.execute_sql(
+            f"CREATE TABLE IF NOT EXISTS {PG_TABLE} ("
+            f" article_id INTEGER PRIMARY KEY REFERENCES {Article._meta.table_name}(id) ON DELETE CASCADE,"
+            " document tsvector NOT NULL)"
+        )
+        db.execute_sql(f"CREATE INDEX IF NOT EXISTS {PG_TABLE}_document ON {PG_TABLE} USING GIN (document)")
+    else:
+        tokenize = segment.FTS5_TOKENIZE.replace('"', '""')
+        db.execute_sql(
+            f'CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(title, body, tokenize="{tokenize}")'
+        )
+    _set_state(FINGERPRINT_KEY, segment.dictionary_fingerprint())
+
+
+def searchable_text(title, body_plain, category="", tags=(), systems=(), summary=""):
+    """Return (title index string, body index string) for an article's parts."""
+    body = " ".join([category or "", *tags, *systems, summary or "", body_plain or ""])
+    return segment.to_index_string(title)[:MAX_INDEX_CHARS], segment.to_index_string(body)[:MAX_INDEX_CHARS]
+
+
+def article_index_strings(article):
+    """Return (title, body) index strings of a saved article."""
+    return searchable_text(article.title, article.plain_text, article.category, article.tag_list,
+                           article.system_names, article.summary)
+
+
+def index_article(article):
+    """Put *article* into the index (or refresh it); call inside the article's transaction."""
+    write_index_rows([(article.id, *article_index_strings(article))], replace=True)
+
+
+def write_index_rows(rows, replace=True):
+    """Write (article_id, title_string, body_string) rows; ``replace`` drops old rows first."""
+    rows = list(rows)
+    if not rows:
+        return
+    if is_postgres():
+        values = ", ".join(
+            ["(%s, setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B'))"]
+            * len(rows)
+        )
+        params = [value for row in rows for value in row]
+        db.execute_sql(
+            f"INSERT INTO {PG_TABLE} (article_id, document) VALUES {values}"
+            " ON CONFLICT (article_id) DO UPDATE SET document = EXCLUDED.document",
+            params,
+        )
+        return
+    cursor = db.cursor()
+    if replace:
+        cursor.executemany(f"DELETE FROM {FTS_TABLE} WHERE rowid = ?", [(row[0],) for row in rows])
+    cursor.executemany(f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (?, ?, ?)", rows)
+
+
+def remove_article(article_id):
+    """Take an article out of the index; call inside the transaction that deletes it."""
+    if is_postgres():
+        db.execute_sql(f"DELETE FROM {PG_TABLE} WHERE article_id = %s", (article_id,))
+    else:
+        db.execute_sql(f"DELETE FROM {FTS_TABLE} WHERE rowid = ?", (article_id,))
+
+
+def clear_index():
+    db.execute_sql(f"DELETE FROM {PG_TABLE if is_postgres() else FTS_TABLE}")
+
+
+def rebuild_index(batch_size=500):
+    """Re-segment every article and rebuild the index in one transaction; return the count."""
+    count = 0
+    with db.atomic():
+        clear_index()
+        last_id = 0
+        while True:
+            articles = list(Article.select().where(Article.id > last_id).order_by(Article.id).limit(batch_size))
+            if not articles:
+                break
+            systems = {}
+            for row in ArticleSystem.select().where(ArticleSystem.article << [a.id for a in articles]).order_by(ArticleSystem.id):
+                systems.setdefault(row.article_id, []).append(row.name)
+            write_index_rows(
+                [(a.id, *searchable_text(a.title, a.plain_text, a.category, a.tag_list, systems.get(a.id, ()), a.summary))
+                 for a in articles],
+                replace=False,
+            )
+            count += len(articles)
+            last_id = articles[-1].id
+        _set_state(FINGERPRINT_KEY, segment.dictionary_fingerprint())
+    return count
+
+
+def index_is_stale():
+    """Tell whether the index was built with another segmentation dictionary than the shipped one."""
+    row = KbState.get_or_none(KbState.key == FINGERPRINT_KEY)
+    return row is None or row.value != segment.dictionary_fingerprint()
+
+
+def _set_state(key, value):
+    updated = KbState.update(value=value).where(KbState.key == key).execute()
+    if not updated:
+        KbState.create(key=key, value=value)
+
+
+# --- searching -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Hit:
+    article: Article
+    score: float
+    parts: list = field(default_factory=list)  # [(text, is_match)] for templates
+
+    @property
+    def snippet(self):
+        """The snippet as HTML: escaped text, with only our own <mark> tags."""
+        return parts_to_html(self.parts)
+
+
+def _ranked_ids_sqlite(expression, rule, limit):
+    where, params = _visible_sql(rule, "?")
+    sql = (
+        f"SELECT a.id, -bm25({FTS_TABLE}, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score"
+        f" FROM {FTS_TABLE} JOIN {Article._meta.table_name} AS a ON a.id = {FTS_TABLE}.rowid"
+        f" WHERE {FTS_TABLE} MATCH ? AND {where}"
+        f" ORDER BY bm25({FTS_TABLE}, {TITLE_WEIGHT}, {BODY_WEIGHT}) LIMIT ?"
+    )
+    return db.execute_sql(sql, [expression, *params, limit]).fetchall()
+
+
+def _ranked_ids_postgres(terms, rule, limit, require_all):
+    joiner = " && " if require_all else " || "
+    tsquery = joiner.join(["plainto_tsquery('simple', %s)"] * len(terms))
+    where, params = _visible_sql(rule, "%s")
+    sql = (
+        f"SELECT a.id, ts_rank(s.document, q.query) AS score"
+        f" FROM (SELECT {tsquery} AS query) AS q"
+        f" JOIN {PG_TABLE} AS s ON s.document @@ q.query"
+        f" JOIN {Article._meta.table_name} AS a ON a.id = s.article_id"
+        f" WHERE {where}"
+        f" ORDER BY score DESC, a.id DESC LIMIT %s"
+    )
+    return db.execute_sql(sql, [*terms, *params, limit]).fetchall()
+
+
+def _ranked(query, rule, limit):
+    terms = segment.query_terms(query or "")
+    if not terms:
+        return [], terms
+    # Strict AND first: cheap and precise. When it finds too little, every term counts (OR) and
+    # the ranking puts articles that match more, and rarer, terms first.
+    attempts = [True, False] if len(terms) > 1 else [False]
+    rows = []
+    for require_all in attempts:
+        if is_postgres():
+            rows = _ranked_ids_postgres(terms, rule, limit, require_all)
+        else:
+            rows = _ranked_ids_sqlite(segment.fts5_match_expression(query, require_all=require_all), rule, limit)
+        if len(rows) >= limit:
+            break
+    return rows, terms
+
+
+def search_hits(query, user, limit=10, public_only=False):
+    """Return ranked Hits of articles *user* may see (``public_only``: public and published only)."""
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    rows, terms = _ranked(query, visibility_for(user, public_only), limit)
+    if not rows:
+        return []
+    articles = {article.id: article for article in Article.select().where(Article.id << [row[0] for row in rows])}
+    return [
+        Hit(articles[article_id], float(score), snippet_parts(articles[article_id].plain_text, terms))
+        for article_id, score in rows
+        if article_id in articles
+    ]
+
+
+def search(query, user, limit=10):
+    """Return [(article, score, snippet_html)] ranked best first; visibility applied in the query."""
+    return [(hit.article, hit.score, hit.snippet) for hit in search_hits(query, user, limit)]
+
+
+# --- snippets ------------------------------------------------------------------------------------
+
+
+def _term_pattern(terms):
+    words = sorted({t for t in terms if t}, key=len, reverse=True)
+    if not words:
+        return None
+    # A Latin term must start a word ("lis" is not highlighted inside "Worklist").
+    alternatives = [(r"(?<![0-9A-Za-z])" if word[:1].isascii() and word[:1].isalnum() else "") + re.escape(word)
+                    for word in words]
+    return re.compile("|".join(alternatives), re.IGNORECASE)
+
+
+def snippet_parts(text, terms, width=SNIPPET_CHARS):
+    """Cut a window of *text* around the densest cluster of *terms*: [(text, is_match)]."""
+    text = " ".join((text or "").split())
+    if not text:
+        return []
+    pattern = _term_pattern(terms)
+    matches = []
+    if pattern is not None:
+        for match in pattern.finditer(text):
+            matches.append(match)
+            if len(matches) >= 200:
+                break
+    start = 0
+    if matches:
+        best, best_count = matches[0].start(), 0
+        for index, match in enumerate(matches):
+            window_end = match.start() + width
+            found = {m.group().lower() for m in matches[index:] if m.start() < window_end}
+            if len(found) > best_count:
+                best, best_count = match.start(), len(found)
+        start = max(0, best - width // 5)
+    end = min(len(text), start + width)
+    parts = []
+    if start > 0:
+        parts.append(("…", False))
+    position = start
+    for match in matches:
+        if match.start() < start or match.end() > end:
+            continue
+        if match.start() > position:
+            parts.append((text[position:match.start()], False))
+        if match.start() >= position:
+            parts.append((match.group(), True))
+            position = match.end()
+    if position < end:
+        parts.append((text[position:end], False))
+    if end < len(text):
+        parts.append(("…", False))
+    return parts
+
+
+def parts_to_html(parts):
+    """Escape snippet parts and mark the matches: the only tags in the result are <mark>."""
+    return "".join(
+        f"<mark>{html.escape(text)}</mark>" if is_match else html.escape(text) for text, is_match in parts
+    )
