@@ -6,15 +6,22 @@ Covered systems, SLA targets, quotas and payments are separate views filtered by
 audit. Separate views reuse SecureModelView's scoped get_one/export and transaction + audit.
 """
 
+from datetime import timedelta
+
 from flask import request
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
+from wtforms.fields import DateTimeLocalField
+from wtforms.validators import DataRequired
+from wtforms.validators import Optional
 from wtforms.validators import ValidationError
 
 from portal.accounts.models import Organization
+from portal.accounts.models import utcnow
 from portal.admin import SecureModelView
+from portal.calendars.service import current_calendar
 from portal.contracts.access import scoped_contracts
 from portal.contracts.detail import ContractDetailView
 from portal.contracts.models import Contract
@@ -200,12 +207,25 @@ class QuotaUsageView(SecureModelView):
         return query
 
 
+LOCAL_TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+
 class OutageView(SecureModelView):
     resource = "outages"
     column_list = ("system", "started_at", "ended_at", "cause", "ticket_id")
     column_default_sort = ("started_at", True)
     form_columns = ("system", "started_at", "ended_at", "cause", "ticket_id")
+    # WTForms' DateTimeField is deprecated (gone in 3.4); times are typed in the calendar's zone.
+    form_overrides = {"started_at": DateTimeLocalField, "ended_at": DateTimeLocalField}
+    form_args = {"started_at": {"format": LOCAL_TIME_FORMATS, "validators": [DataRequired()]},
+                 "ended_at": {"format": LOCAL_TIME_FORMATS, "validators": [Optional()]}}
     column_labels = LABELS
+
+    def on_form_prefill(self, form, id):
+        tz = current_calendar().tz
+        for field in (form.started_at, form.ended_at):
+            if field.data is not None and field.data.tzinfo is not None:
+                field.data = field.data.astimezone(tz).replace(tzinfo=None)
 
     def system_ids(self):
         return CoveredSystem.select(CoveredSystem.id).where(
@@ -228,6 +248,13 @@ class OutageView(SecureModelView):
         super().on_model_change(form, model, is_created)
         if not self.system_ids().where(CoveredSystem.id == model.system_id).exists():
             raise ValidationError(_l("You may only manage contracts of your own organization."))
+        tz = current_calendar().tz
+        for name in ("started_at", "ended_at"):
+            value = getattr(model, name)
+            if value is not None and value.tzinfo is None:
+                setattr(model, name, value.replace(tzinfo=tz))
+        if model.ended_at is not None and model.started_at is not None and model.ended_at > utcnow() + timedelta(days=1):
+            raise ValidationError(_l("An outage cannot end in the future."))
         if model.started_at is None:
             raise ValidationError(_l("An outage needs a start time."))
         if model.ended_at is not None and model.ended_at < model.started_at:
