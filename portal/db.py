@@ -42,7 +42,7 @@ def database_for(url, instance_path):
         path = url.split("://", 1)[1].lstrip("/") if "://" in url else url
         return _sqlite("/" + path if url.startswith("sqlite:////") else path)
     if scheme in ("postgres", "postgresql", "postgresext"):
-        return connect_url(url.replace("postgres://", "postgresql://", 1), autorollback=True)
+        return connect_url(url.replace("postgres://", "postgresql://", 1))
     raise ValueError(f"unsupported WEIBAO_DATABASE_URL scheme {scheme!r}; use sqlite or postgresql")
 
 
