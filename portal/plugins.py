@@ -25,6 +25,7 @@ BUILTIN_MODULES = (
     "portal.calendars.plugin",
     "portal.contracts.plugin",
     "portal.tickets.plugin",
+    "knowledge_base.plugin",
 )
 
 
