@@ -48,8 +48,11 @@ def _operation(spec, method, params):
         success["content"] = {"application/json": {"schema": spec.response}}
     operation["responses"][str(spec.status)] = success
     error = {"description": "Error", "content": {"application/json": {"schema": ERROR_SCHEMA}}}
-    for code in ("400", "404", "413", "415", "422") if spec.body else ("400", "404"):
+    codes = ("400", "404", "409", "413", "415", "422") if method in ("POST", "PUT", "PATCH") else ("400", "404", "422")
+    for code in codes:
         operation["responses"][code] = error
+    if spec.public:
+        operation["responses"]["503"] = {"description": "A dependency is down"}
     if not spec.public:
         operation["responses"]["401"] = error
         operation["responses"]["403"] = error
