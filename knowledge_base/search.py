@@ -50,7 +50,7 @@ class Visibility:
 
     everything: bool = False
     public_only: bool = False  # public AND published
-    vendor_id: int | None = None  # vendor users: product-wide articles plus their vendor's
+    vendor_id: int | None = None  # vendor users: product-wide and their vendor's, plus all public ones
     published_only: bool = True
 
 
@@ -81,7 +81,8 @@ def visible_condition(rule, model=Article):
     condition = model.vendor.is_null() | (model.vendor == rule.vendor_id)
     if rule.published_only:
         condition &= model.status == "published"
-    return condition
+    # Another vendor's public, published articles are public to everyone.
+    return condition | ((model.visibility == "public") & (model.status == "published"))
 
 
 def _visible_sql(rule, param, alias="a"):
@@ -95,7 +96,8 @@ def _visible_sql(rule, param, alias="a"):
     if rule.published_only:
         sql += f" AND {alias}.status = {param}"
         params.append("published")
-    return sql, params
+    sql = f"(({sql}) OR ({alias}.visibility = {param} AND {alias}.status = {param}))"
+    return sql, [*params, "public", "published"]
 
 
 def visible_articles(user, public_only=False):

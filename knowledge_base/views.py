@@ -9,6 +9,7 @@ import difflib
 import json
 
 from flask import Blueprint
+from flask import Response
 from flask import abort
 from flask import current_app
 from flask import flash
@@ -16,7 +17,6 @@ from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
-from flask import send_file
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -408,7 +408,8 @@ def image(name):
     path = images.image_path(item)
     if not path.is_file():
         abort(404)
-    response = send_file(path, mimetype=item.content_type, conditional=True, max_age=0)
+    # Images are small (at most 5 MB): read them whole, so no file handle outlives the request.
+    response = Response(path.read_bytes(), mimetype=item.content_type)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Disposition"] = "inline"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
