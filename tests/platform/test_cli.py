@@ -102,3 +102,54 @@ def test_backup_on_postgresql_uses_pg_dump(tmp_path):
     completed = subprocess.run([sys.executable, "-m", "portal.cli", "backup", str(target)], env=env, capture_output=True, text=True)
     assert completed.returncode == 0, completed.stderr
     assert target.read_bytes()[:5] == b"PGDMP"
+
+
+@pytest.mark.slow
+def test_wheel_ships_catalogs_templates_and_static_files(tmp_path):
+    """A plain pip install from a clean clone must have compiled catalogs: no compile step runs there."""
+    import zipfile
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    completed = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(root)],
+                               capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr
+    names = zipfile.ZipFile(next(tmp_path.glob("weibao-*.whl"))).namelist()
+    assert "portal/translations/zh_Hans_CN/LC_MESSAGES/messages.mo" in names
+    assert "portal/templates/accounts/login.html" in names
+    assert "portal/static/weibao.css" in names
+    assert "plugins/example/translations/zh_Hans_CN/LC_MESSAGES/messages.mo" in names
+
+
+@pytest.mark.slow
+def test_weibao_run_serves_the_portal_and_stops_on_sigterm(instance):
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    weibao(instance, "demo", "--no-run")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("WEIBAO_")}
+    env["WEIBAO_INSTANCE_PATH"] = str(instance)
+    server = subprocess.Popen([sys.executable, "-m", "portal.cli", "run", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2) as response:
+                    health = response.read().decode()
+                break
+            except OSError:
+                assert server.poll() is None, server.communicate()[0]
+                assert time.monotonic() < deadline, "the portal did not start"
+                time.sleep(0.3)
+        assert '"status":"ok"' in health.replace(" ", "")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as response:
+            assert "登录" in response.read().decode()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
