@@ -32,6 +32,13 @@ def evaluate_submission(compiled, data, ctx, state=None, *, previous=None, draft
     return run.evaluate(data)
 
 
+def hidden_paths(compiled, data, ctx, state=None, *, field_types=None):
+    """Return the field keys and row paths (`tasks[0].x`) that *data* leaves hidden."""
+    run = _Run(compiled, ctx, state, {}, True, field_types or builtin_field_types())
+    run.evaluate(data)
+    return run.hidden
+
+
 class _Run:
     def __init__(self, compiled, ctx, state, previous, draft, field_types):
         self.form = compiled
@@ -43,6 +50,7 @@ class _Run:
         self.problems = []
         self.runtime = []
         self.invalid = set()  # paths whose submitted value was refused
+        self.hidden = frozenset()
         self.repeats = {s["key"] for s in compiled["sections"] if s["type"] == "repeat"}
 
     def problem(self, path, message, runtime=False):
@@ -65,6 +73,7 @@ class _Run:
             if now_hidden == hidden:
                 break
             hidden = now_hidden
+        self.hidden = hidden
         self.check(current, computed, hidden)
         computed = {key: value for key, value in computed.items() if key not in hidden}
         return current, computed, self.result()

@@ -35,6 +35,9 @@ __all__ = [
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^\d{2}:\d{2}(:\d{2})?$")
+# NUL and other C0 controls (but tab and line breaks), DEL and lone surrogates: no database
+# stores them faithfully (PostgreSQL refuses NUL; UTF-8 refuses surrogates).
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def _check_numbers(spec, keys, integer=False):
@@ -74,8 +77,9 @@ class Text(FieldType):
             return None
         if not isinstance(value, str):
             invalid("必须是文本", "must be text")
-        if "\x00" in value:
-            invalid("文本含有非法字符", "text contains a NUL character")
+        if _UNSTORABLE.search(value):
+            invalid("文本含有无法保存的控制字符或无效的 Unicode",
+                    "text contains control characters or invalid Unicode that cannot be stored")
         longest = spec.get("max_length", self.default_max)
         if len(value) > longest:
             invalid("不能超过 {n} 个字符", "must be at most {n} characters", n=longest)

@@ -49,6 +49,7 @@ def finish(c, doc, out):
     out["numbering"] = numbering(c, doc.get("numbering"))
     out["settings"] = settings(c, doc.get("settings", {}))
     out["migrations"] = migrations(c, doc.get("migrations"), out)
+    c.check_expressions()  # the action parameters queued by actions()
     for entry in out["computed"]:
         entry["path"] = format_path(entry["path"])
 
@@ -220,8 +221,22 @@ def actions(c, raw, flow):
         if not isinstance(params, dict):
             c.fail(path + ("with",), "with 必须是映射", "with must be a mapping")
             params = {}
+        _action_expressions(c, path, item.get("run"), params)
         out.append({"on": item.get("on"), "run": item.get("run"), "with": params})
     return out
+
+
+def _action_expressions(c, path, run, params):
+    """Check `when` (any action) and the expression parameters the registered action declares."""
+    names = {"when"}
+    registered = c.env.actions
+    if hasattr(registered, "get") and run in registered:
+        names |= set(getattr(registered.get(run), "expression_params", ()))
+    for name in sorted(names & set(params)):
+        value = params[name]
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and name != "when":
+            continue
+        c.expression(path + ("with", name), {}, name, value)
 
 
 def numbering(c, template):

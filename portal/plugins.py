@@ -25,7 +25,9 @@ BUILTIN_MODULES = (
     "portal.calendars.plugin",
     "portal.contracts.plugin",
     "portal.tickets.plugin",
+    "portal.notify.plugin",
     "knowledge_base.plugin",
+    "forms.plugin",
 )
 
 
