@@ -179,6 +179,9 @@ def delete(slug):
     item = _visible_or_404(slug)
     if not _may("delete") or not service.may_edit(current_user, item):
         abort(403)
+    if request.form.get("confirm") != "1":
+        flash(_("Tick the box to confirm the deletion."), "warning")
+        return redirect(url_for("kb.article", slug=item.slug))
     service.delete_article(item, current_user)
     flash(_("The article was deleted."), "success")
     return redirect(url_for("kb.index"))
