@@ -1,0 +1,1 @@
+"""Notifications: the outbox, delivery channels, event receivers, periodic reminders (DESIGN §8)."""
