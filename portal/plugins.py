@@ -26,7 +26,6 @@ BUILTIN_MODULES = (
     "portal.contracts.plugin",
     "portal.tickets.plugin",
     "portal.notify.plugin",
-    "portal.notify.plugin",
     "knowledge_base.plugin",
     "forms.plugin",
 )
