@@ -100,10 +100,15 @@ def demo(host, port, no_run):
 
 @main.command()
 @click.option("--workers", default=2, show_default=True, type=int)
-def worker(workers):
+@click.option("--periodic/--no-periodic", default=True, show_default=True,
+              help="Run the periodic tasks here (with several workers, one is enough; they are idempotent anyway).")
+@click.option("--max-delay", default=2.0, show_default=True, type=float,
+              help="Longest pause between polls of an idle queue, in seconds (SQLite queue; Redis blocks).")
+def worker(workers, periodic, max_delay):
     """Run a queue consumer (scale-out: one or more per machine beside the web processes)."""
     app = _app()
-    Consumer(app.extensions["weibao"].huey, workers=workers, worker_type="thread").run()
+    Consumer(app.extensions["weibao"].huey, workers=workers, worker_type="thread", periodic=periodic,
+             max_delay=max_delay).run()
 
 
 @main.command("create-user")
