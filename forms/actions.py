@@ -6,10 +6,11 @@ inserts an ActionRun row with a unique (submission, key) in the same transaction
 action's own writes, so a retried task never repeats a completed action, and a failed one
 leaves nothing behind and can be retried.
 
-``notify`` writes an audit row and a log line until a notifications package exists; that
-package replaces it by registering its own action under another name and pointing definitions
-at it, or (to keep existing definitions working) by being loaded instead of this default —
-see ``register_builtin_actions(..., include_notify=False)``.
+``notify`` writes an audit row and a log line until a notifications package exists. That
+package takes over by registering its own ``FormAction("notify", …)`` with
+``ctx.add_form_action("notify", …)`` from a plugin loaded *before* forms (BUILTIN_MODULES
+order): forms then skips its fallback, and every existing definition's ``run: notify`` uses
+the real one without a change.
 """
 
 import json

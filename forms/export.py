@@ -48,6 +48,8 @@ def columns(form_type, locale):
 def _add(out, seen, key, header):
     if key not in seen:
         seen.add(key)
+        if any(existing == header for _, existing in out):
+            header = f"{header} ({key})"  # a label shared by two fields (often a renamed one)
         out.append((key, header))
 
 

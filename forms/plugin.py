@@ -40,7 +40,9 @@ def setup(ctx):
         ctx.add_validator(name, check)
     validators = ctx.app.extensions["weibao"].registry("validator")
     ctx.add_expression_function("valid", valid_function(validators))
-    register_builtin_actions(ctx.add_form_action)
+    # A notifications package loaded before forms may own "notify"; this fallback then stands aside.
+    actions = ctx.app.extensions["weibao"].registry("form action")
+    register_builtin_actions(ctx.add_form_action, include_notify="notify" not in actions)
     ctx.add_task("forms.run_actions", run_actions, retries=3, retry_delay=30)
     ctx.add_blueprint(api.blueprint)
     for name, factory in admin.admin_views():
