@@ -24,6 +24,7 @@ from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
+from wtforms import SelectChoice
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TextAreaField
@@ -266,8 +267,10 @@ class ArticleForm(FlaskForm):
     tags = StringField(_l("Tags"), description=_l("Separate with commas"))
     systems = StringField(_l("Systems"), description=_l("Names of the covered systems, separated with commas"))
     related = StringField(_l("Related articles"), description=_l("Slugs of other articles, separated with commas"))
-    visibility = SelectField(_l("Visibility"), choices=list(VISIBILITY_LABELS.items()), default="internal")
-    status = SelectField(_l("Status"), choices=list(STATUS_LABELS.items()), default="draft")
+    visibility = SelectField(_l("Visibility"), default="internal",
+                             choices=[SelectChoice(key, label) for key, label in VISIBILITY_LABELS.items()])
+    status = SelectField(_l("Status"), default="draft",
+                         choices=[SelectChoice(key, label) for key, label in STATUS_LABELS.items()])
     summary = StringField(_l("Summary"))
     body_md = TextAreaField(_l("Text (Markdown)"))
     ticket_id = HiddenField()
