@@ -112,7 +112,7 @@ def create_checked(data, actor, details, now=None):
         ticket = Ticket(
             number=next_number(now.astimezone(cal.tz).year), contract=contract.id,
             hospital=contract.hospital_id, vendor=contract.vendor_id, system=system_id,
-            title=data["title"].strip(), description=data.get("description") or "",
+            title=data["title"], description=data.get("description") or "",
             reporter=reporter, department=department, reporter_name=name,
             reporter_department=department_name, reporter_phone=data.get("reporter_phone") or "",
             channel=data.get("channel") or "portal", category=data["category"], priority=data["priority"],
@@ -132,13 +132,13 @@ def create_checked(data, actor, details, now=None):
 def _reporter(actor, data, details, contract):
     """Who reported: the hospital user filing it, or the name/department/phone an engineer took down
     (the department is linked when the hospital has one of that name, so its users see the ticket)."""
-    name = (data.get("reporter_name") or "").strip()
-    department_name = (data.get("reporter_department") or "").strip()
-    if actor.role in ("reporter", "hospital_it") and not name:
+    name = data.get("reporter_name") or ""
+    department_name = data.get("reporter_department") or ""
+    if actor.role in ("reporter", "hospital_it") and not name.strip():
         department = actor.department_id
         return actor.id, department, actor.display_name or actor.username, (
             actor.department.name if department else department_name)
-    if not name:
+    if not name.strip():
         details.append(problem("reporter_name", _("name who reported the problem")))
     department = None
     if department_name and contract is not None:
@@ -173,17 +173,17 @@ def transition(ticket_id, action, data, actor, now=None):
     with db.atomic():
         ticket = get_visible(actor, ticket_id, for_update=True)
         if not role_may(actor.role, action):
-            raise ApiError(403, _("Your role may not %(action)s a ticket.", action=action))
+            raise ApiError(403, _("Your role may not do this to a ticket: %(action)s.", action=rule.label))
         if not state_allows(ticket.status, action):
             raise ApiError(409, _("A ticket that is %(status)s cannot take the action %(action)s.",
-                                  status=STATUS_LABELS[ticket.status], action=action))
+                                  status=STATUS_LABELS[ticket.status], action=rule.label))
         if blocked_by_authorization(ticket, action):
             raise ApiError(409, _("A data correction needs the hospital IT department's authorization "
                                   "before work starts or it is resolved."))
         details = []
         at = _check_at(ticket, data, now, details)
-        comment = (data.get("comment") or "").strip()
-        if rule.needs_comment and not comment:
+        comment = data.get("comment") or ""
+        if rule.needs_comment and not comment.strip():
             details.append(problem("comment", _("give the reason; the hospital sees it")))
         assignee = _action_checks(ticket, action, data, actor, details)
         _invalid(details)
