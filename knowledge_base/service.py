@@ -446,8 +446,9 @@ def ticket_prefill(ticket_id, user):
         return None
     description = getattr(ticket, "description", "") or ""
     resolution = getattr(ticket, "resolution", "") or ""
-    body = (f"## {_('Problem')}\n\n{description.strip()}\n\n"
-            f"## {_('Solution')}\n\n{resolution.strip()}\n")
+    problem_heading = _("Problem")
+    solution_heading = _("Solution")
+    body = f"## {problem_heading}\n\n{description.strip()}\n\n## {solution_heading}\n\n{resolution.strip()}\n"
     return {"title": (getattr(ticket, "title", "") or "")[:MAX_TITLE_CHARS], "body_md": body, "ticket_id": ticket.id}
 
 
