@@ -27,6 +27,7 @@ BUILTIN_MODULES = (
     "portal.tickets.plugin",
     "portal.notify.plugin",
     "knowledge_base.plugin",
+    "portal.reports.plugin",
     "forms.plugin",
 )
 
