@@ -57,14 +57,19 @@ def visible(query, user):
 
 
 def get_visible(user, ticket_id, for_update=False):
-    """The ticket if *user* may see it; else 404 (audited when the ticket exists elsewhere)."""
+    """The ticket if *user* may see it; else 404 (audited when the ticket exists elsewhere).
+
+    Writers call it once before their transaction, so the audit row of a refusal is committed
+    rather than rolled back with the refused change, and again inside it to lock the row.
+    """
     query = visible(Ticket.select(), user).where(Ticket.id == ticket_id)
     if for_update and is_postgres():
         query = query.for_update(of=Ticket)
     ticket = query.first()
     if ticket is None:
         if Ticket.select().where(Ticket.id == ticket_id).exists():
-            audit.record("access_denied", object_type="Ticket", object_id=ticket_id, summary="ticket outside scope")
+            with db.atomic():
+                audit.record("access_denied", object_type="Ticket", object_id=ticket_id, summary="ticket outside scope")
         raise ApiError(404, _("No such ticket."))
     return ticket
 
@@ -170,6 +175,7 @@ def transition(ticket_id, action, data, actor, now=None):
     rule = TRANSITIONS.get(action)
     if rule is None:
         raise ApiError(422, _("Unknown action."), details=[problem("action", _("unknown action"))])
+    get_visible(actor, ticket_id)
     with db.atomic():
         ticket = get_visible(actor, ticket_id, for_update=True)
         if not role_may(actor.role, action):
@@ -275,6 +281,7 @@ def _apply(ticket, action, data, actor, at, assignee, comment):
 def add_comment(ticket_id, body, actor, now=None):
     """Add a comment event to a ticket the actor may see."""
     now = now or utcnow()
+    get_visible(actor, ticket_id)
     with db.atomic():
         ticket = get_visible(actor, ticket_id)
         event = TicketEvent.create(ticket=ticket.id, kind="comment", at=now, actor=actor.id,
@@ -286,6 +293,7 @@ def add_comment(ticket_id, body, actor, now=None):
 def record_data_change(ticket_id, data, actor, now=None):
     """Record what an engineer ran against the hospital's data; refused (409) without authorization."""
     now = now or utcnow()
+    get_visible(actor, ticket_id)
     with db.atomic():
         ticket = get_visible(actor, ticket_id, for_update=True)
         if actor.role not in VENDOR_ROLES and actor.role != "admin":
