@@ -390,9 +390,9 @@ class SubmissionsView(AccessMixin, BaseView):
         submission = self._submission_or_404(submission_id)
         return self.render("forms/print.html", **self._view_context(submission))
 
-    @expose("/file/<name>")
-    def file(self, name):
-        row = StoredFile.get_or_none(StoredFile.name == name) if len(name) <= 64 else None
+    @expose("/file/<file_name>")
+    def file(self, file_name):
+        row = StoredFile.get_or_none(StoredFile.name == file_name) if len(file_name) <= 64 else None
         user = _user()
         if row is None or not service._may_attach(row, user):
             if row is not None:

@@ -21,7 +21,7 @@ from forms.models import StoredFile
 from portal.accounts.models import utcnow
 from portal.db import db
 
-SIGNATURE_MAX_BYTES = 512 * 1024
+SIGNATURE_MAX_BYTES = 256 * 1024
 SIGNATURE_MAX_SIDE = 4000
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _OFFICE = {".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
