@@ -36,6 +36,8 @@ class EvidenceView(SecureModelView):
     def _limit_choices(self, form):
         if hasattr(form, "contract"):
             form.contract.query = scoped_contracts(current_user)
+            # flask-admin's error list reads widget.input_type, which a Select lacks
+            form.contract.widget.input_type = getattr(form.contract.widget, "input_type", "select")
         return form
 
     def create_form(self, obj=None):
