@@ -53,6 +53,25 @@ def _check_text(form, model, skip=()):
                 raise ValidationError(f"{name}: {message}")
 
 
+def _bad_strings(value, depth=0):
+    """The first problem of a string inside a settings value (keys and values, nested), or None."""
+    if depth > 10:
+        return _("Settings are nested too deeply.")
+    if isinstance(value, str):
+        return text_problem(value, 2000, multiline=False)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            problem = _bad_strings(key, depth + 1) or _bad_strings(item, depth + 1)
+            if problem:
+                return problem
+    if isinstance(value, list):
+        for item in value:
+            problem = _bad_strings(item, depth + 1)
+            if problem:
+                return problem
+    return None
+
+
 class QueueView(AccessMixin, BaseView):
     """What waits, what failed and why, what gave up; retry now; test-send each channel."""
 
@@ -163,6 +182,14 @@ class ChannelConfigView(SecureModelView):
             raise ValidationError(_("Settings are not valid JSON: %(error)s", error=error)) from None
         if not isinstance(settings, dict):
             raise ValidationError(_("Settings must be a JSON object, e.g. {\"url\": \"https://…\"}."))
+        bad = _bad_strings(settings)
+        if bad:
+            raise ValidationError(_("Settings: %(problem)s", problem=bad))
+        duplicate = ChannelConfig.select().where(ChannelConfig.name == (form.name.data or ""))
+        if not is_created:
+            duplicate = duplicate.where(ChannelConfig.id != model.id)
+        if duplicate.exists():
+            raise ValidationError(_("A channel configuration with this name exists already."))
         events = [name.strip() for name in (form.events_text.data or "").split(",") if name.strip()]
         unknown = [name for name in events if name not in EVENT_LABELS]
         if unknown:
