@@ -162,7 +162,8 @@ class FormTypesView(AccessMixin, BaseView):
         form_type = self._type_or_404(key)
         versions = list(FormVersion.select().where(FormVersion.form_type == form_type)
                         .order_by(FormVersion.version.desc()))
-        return self.render("forms/history.html", form_type=form_type, versions=versions, t=_t)
+        return self.render("forms/history.html", form_type=form_type, versions=versions, t=_t,
+                           local_time=_local_time)
 
     @expose("/<key>/diff")
     def diff(self, key):
@@ -237,7 +238,7 @@ class SubmissionsView(AccessMixin, BaseView):
             FormVersion.id << list({s.version_id for s in submissions} or {0}))}
         return self.render("forms/submissions.html", submissions=submissions, types=types,
                            selected=selected, versions=versions, t=_t,
-                           may_export=self.may("export"))
+                           may_export=self.may("export"), local_time=_local_time)
 
     # -------------------------------------------------------------- fill in
     def _form_page(self, template, compiled, form, problems, hidden, status=200, **extra):
@@ -351,6 +352,7 @@ class SubmissionsView(AccessMixin, BaseView):
                 "refs": display.refs, "t": _t, "loc": _loc(),
                 "hidden": _hidden(compiled, data, submission.state),
                 "signatures": display.signature_files(compiled, data),
+                "local_time": _local_time,
                 "state_label": _t(compiled["workflow"]["states"].get(
                     submission.state, {}).get("label") or submission.state)}
 
@@ -425,6 +427,15 @@ class SubmissionsView(AccessMixin, BaseView):
 
         return send_file(io.BytesIO(payload), mimetype=mimetype, as_attachment=True,
                          download_name=f"{key}.{fmt}")
+
+
+def _local_time(moment):
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    zone = ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def _int_or_none(value):

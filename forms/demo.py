@@ -20,6 +20,8 @@ CONTRACT_NUMBER = "MSZC2024-D3-00267"
 
 
 def _signature(user, seed):
+    # Signatures are captured on the pad of the person filling in the form (the engineer's
+    # tablet), so the stored file belongs to them even when the hospital signs.
     return files.store_bytes(files.tiny_png(seed=seed), "signature.png", user,
                              files.SIGNATURE_MAX_BYTES, ("image/png",), is_signature=True).ref()
 
@@ -50,7 +52,7 @@ def _data(today, engineer, hospital_it):
             "last_backup_date": (last_quarter_day - datetime.timedelta(days=1)).isoformat(),
             "backup_verified": True, "summary": "本季度各项检查正常。",
             "engineer_signature": _signature(engineer, 1), "hospital_signer": "黄主任",
-            "hospital_signature": _signature(hospital_it, 2),
+            "hospital_signature": _signature(engineer, 2),
         },
         "pre_holiday_inspection": {
             "holiday": "national_day", "holiday_start": holiday.isoformat(), "holiday_days": 7,
@@ -68,7 +70,7 @@ def _data(today, engineer, hospital_it):
             "leave_time": f"{today.isoformat()}T11:40:00+08:00", "engineer": engineer.id,
             "work_done": "住院收费系统打印发票卡顿，清理打印队列并更新打印驱动，已恢复。",
             "resolved": True, "customer_name": "黄主任", "customer_department": "信息科",
-            "satisfaction": 5, "customer_signature": _signature(hospital_it, 4),
+            "satisfaction": 5, "customer_signature": _signature(engineer, 4),
         },
         "satisfaction_survey": {
             "year": today.year, "quarter": (today.month - 1) // 3 + 1, "department": "信息科",
@@ -88,7 +90,7 @@ def _data(today, engineer, hospital_it):
                        "passed": True}],
             "recovery_minutes": 18, "data_loss": False, "issues": "切换脚本需补充日志。",
             "engineer_signature": _signature(engineer, 5),
-            "hospital_signature": _signature(hospital_it, 6),
+            "hospital_signature": _signature(engineer, 6),
         },
     }
 
