@@ -74,3 +74,35 @@ def test_the_table_covers_the_documented_workflow():
         assert here in TRANSITIONS[action].sources and TRANSITIONS[action].target == there
     assert TRANSITIONS["resolve"].sources == {"accepted", "in_progress"}
     assert TRANSITIONS["authorize"].roles == {"hospital_it"}
+
+
+def test_signals_are_sent_with_the_change(app, contract, apis):
+    from portal import signals
+
+    heard = []
+
+    def created(sender, ticket):
+        heard.append(("created", ticket.number))
+
+    def changed(sender, ticket, event, from_status, to_status):
+        heard.append((event.kind, from_status, to_status))
+
+    signals.ticket_created.connect(created, sender=app)
+    signals.ticket_status_changed.connect(changed, sender=app)
+    try:
+        body = apis["engineer"].post("/tickets", ticket_body(contract)).get_json()
+        apis["engineer"].act(body["id"], "accept")
+        apis["engineer"].act(body["id"], "resolve", resolution="远程重启服务后恢复")
+        apis["engineer"].act(body["id"], "close")  # an engineer may not close: no signal
+    finally:
+        signals.ticket_created.disconnect(created, sender=app)
+        signals.ticket_status_changed.disconnect(changed, sender=app)
+    assert heard == [("created", body["number"]), ("accept", "new", "accepted"), ("resolve", "accepted", "resolved")]
+
+
+def test_accept_can_assign_an_engineer_of_the_vendor(app, contract, apis, make_user):
+    colleague = make_user("engineer")
+    tid = apis["engineer"].post("/tickets", ticket_body(contract)).get_json()["id"]
+    accepted = apis["manager"].act(tid, "accept", assignee_id=colleague.id).get_json()
+    assert accepted["assignee_id"] == colleague.id and accepted["accepted_by_id"] == apis["manager"].user.id
+    assert accepted["first_response_at"] == accepted["accepted_at"]
