@@ -4,9 +4,11 @@ Set WEIBAO_TEST_BACKEND=postgres to run the whole suite on PostgreSQL (WEIBAO_TE
 Under CI=true a missing service fails the run instead of skipping.
 """
 
+import json
 import os
 import re
 import uuid
+from pathlib import Path
 
 import jinja2
 import pytest
@@ -22,6 +24,15 @@ from portal.db import db
 from portal.migrations import upgrade
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# shared/ sits beside the repository (CI clones main next to it); /work/shared on a developer machine.
+_BESIDE = Path(__file__).resolve().parents[2] / "shared"
+SHARED = _BESIDE if _BESIDE.is_dir() else Path("/work/shared")
+BLNS_PATH = SHARED / "data" / "blns.json"
+
+
+def blns_strings():
+    """Return the Big List of Naughty Strings (shared/data/blns.json)."""
+    return json.loads(BLNS_PATH.read_text(encoding="utf-8"))
 PASSWORD = "correct horse 9"
 _HASH = hash_password(PASSWORD)
 

@@ -1,18 +1,16 @@
 """Every string of the Big List of Naughty Strings as an organisation name and a display name,
 through the admin forms and the API: never a 5xx; stored exactly, or refused with a message."""
 
-import json
-from pathlib import Path
-
 import pytest
 
 from portal.accounts import commands
 from portal.accounts.models import Organization
 from portal.accounts.models import User
+from tests.conftest import blns_strings
 from tests.conftest import csrf_token
 from tests.conftest import log_in
 
-BLNS = json.loads((Path(__file__).resolve().parents[3] / "shared" / "data" / "blns.json").read_text(encoding="utf-8"))
+BLNS = blns_strings()
 
 
 @pytest.fixture
