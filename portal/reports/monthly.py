@@ -15,9 +15,8 @@ from portal.reports import submissions
 from portal.tickets.models import Ticket
 
 DETAIL_FIELDS = (Ticket.id, Ticket.number, Ticket.title, Ticket.category, Ticket.priority, Ticket.status,
-                 Ticket.reported_at, Ticket.first_response_at, Ticket.resolved_at, Ticket.response_due,
-                 Ticket.resolve_due, Ticket.satisfaction, Ticket.reporter_department, Ticket.root_cause,
-                 Ticket.resolution)
+                 Ticket.reported_at, Ticket.first_response_at, Ticket.resolved_at, Ticket.satisfaction,
+                 Ticket.reporter_department, Ticket.root_cause, Ticket.resolution)
 
 
 def _counts(query, key):
