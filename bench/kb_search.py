@@ -233,6 +233,7 @@ def main(argv=None):
     parser.add_argument("--pg-url", default=os.environ.get("WEIBAO_BENCH_DATABASE_URL",
                                                            "postgresql://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "kb_search.json"))
+    parser.add_argument("--keep-sqlite", default=None, help="Keep the SQLite database at this path.")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -251,7 +252,8 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="weibao-bench-kb-") as folder:
         for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
             if backend == "sqlite":
-                results.append(run_backend("sqlite", f"sqlite:///{folder}/kb.db", items, index_strings, queries,
+                path = os.path.abspath(args.keep_sqlite) if args.keep_sqlite else f"{folder}/kb.db"
+                results.append(run_backend("sqlite", f"sqlite:///{path}", items, index_strings, queries,
                                            os.path.join(folder, "instance-sqlite")))
             elif backend == "postgres":
                 schema, url = postgres_schema_url(args.pg_url)

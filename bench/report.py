@@ -91,20 +91,24 @@ def _fmt(value, digits=1):
     if isinstance(value, float):
         if value >= 100:
             return f"{value:,.0f}"
+        if 0 < value < 1:
+            return f"{value:.2f}"
         return f"{value:.{digits}f}"
     return str(value)
 
 
 def table(backend_result):
     """The measured pages of one backend as a Markdown table."""
-    rows = ["| page | req/s | p50 ms | p99 ms | × bare | × stock | SQL/req | errors |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = ["| page | req/s | p50 ms | p99 ms | × bare | × stock | SQL/req | errors | conn × s |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for item in backend_result["pages"]:
         m = item.get("measure") or {}
-        rows.append("| {name} | {rps} | {p50} | {p99} | {bare} | {stock} | {queries} | {errors} |".format(
+        run = f"{m.get('connections', '')} × {m.get('seconds', '')}" if m.get("connections") else "–"
+        rows.append("| {name} | {rps} | {p50} | {p99} | {bare} | {stock} | {queries} | {errors} | {run} |".format(
             name=item["label"], rps=_fmt(m.get("rps")), p50=_fmt(m.get("p50_us", 0) / 1000 if m else None),
             p99=_fmt(m.get("p99_us", 0) / 1000 if m else None), bare=_ratio(item.get("vs_bare")),
-            stock=_ratio(item.get("vs_stock")), queries=_fmt(item.get("queries")), errors=_fmt(m.get("errors"))))
+            stock=_ratio(item.get("vs_stock")), queries=_fmt(item.get("queries")), errors=_fmt(m.get("errors")),
+            run=run))
     return "\n".join(rows)
 
 

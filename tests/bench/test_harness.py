@@ -1,0 +1,67 @@
+"""The benchmark harness works end to end in its tiny --smoke mode (no timing assertions):
+the generator builds a consistent database through the app's migrations, the runner measures
+every page, and the write run stores every acknowledged write."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def bench_data(tmp_path):
+    return tmp_path / "bench-data"
+
+
+def _env(bench_data):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("WEIBAO_")}
+    env["WEIBAO_BENCH_DATA"] = str(bench_data)
+    return env
+
+
+def test_querycount_sees_each_statement(app):
+    sys.path.insert(0, str(ROOT / "bench"))
+    from querycount import count_queries
+
+    from portal.accounts.models import Organization
+    from portal.db import db
+
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        Organization.create(name="计数医院", kind="hospital")
+        with count_queries() as log:
+            for _ in range(3):
+                list(Organization.select().where(Organization.kind == "hospital"))
+        assert len(log) == 3
+        assert log.by_table() == {"organization": 3}
+        assert list(log.repeated(threshold=3).values()) == [3]
+
+
+def test_smoke_run_generates_measures_and_loses_no_writes(bench_data, tmp_path):
+    out = tmp_path / "latest.json"
+    command = [sys.executable, str(ROOT / "bench" / "run.py"), "--smoke", "--backends", "sqlite",
+               "--python-load", "--out", str(out)]
+    done = subprocess.run(command, cwd=ROOT, env=_env(bench_data), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    sqlite = result["backends"]["sqlite"]
+    assert sqlite["dataset"]["tickets"] > 250
+    assert sqlite["dataset"]["events"] >= sqlite["dataset"]["tickets"]
+    assert result["environment"]["sqlite"]
+    pages = {page["label"]: page for page in sqlite["pages"]}
+    assert pages["bare Flask hello (ceiling)"]["queries"] == 0
+    for label in ("admin ticket list p1", "engineer queue /tickets/queue", "ticket creation POST /api/v1/tickets"):
+        assert pages[label]["queries"] > 0
+        assert pages[label]["measure"]["requests"] > 0
+        assert pages[label]["measure"]["errors"] == 0
+    check = sqlite["write_run"]["check"]
+    assert sqlite["write_run"]["errors"] == 0
+    assert check["tickets_acknowledged"] > 0
+    assert check["lost_tickets"] == check["lost_accepts"] == check["lost_comments"] == 0
+    assert check["duplicate_numbers"] == 0
+    assert sqlite["memory_mb"]["idle"] > 0
