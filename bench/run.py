@@ -296,7 +296,7 @@ def wait_until_idle(base, timeout=600):
         time.sleep(0.5)
 
 
-def measure_pages(servers, items, seconds, warmup, connections, use_wrk, log):
+def measure_pages(servers, items, seconds, warmup, connections, use_wrk, log, slow_max_s=None):
     """wrk each page for *seconds* after a warm-up. A page whose single probe, times the connections,
     takes longer than half the run is measured with one connection for up to SLOW_MAX_S instead (still reported:
     a page that needs 10 s per request is the finding, not noise)."""
@@ -323,7 +323,7 @@ def measure_pages(servers, items, seconds, warmup, connections, use_wrk, log):
         runner = load.wrk_run if use_wrk else load.python_run
         run_seconds, run_connections, run_warmup = seconds, connections, warmup
         if probe_s * connections * 2 > seconds:
-            run_seconds = int(min(SLOW_MAX_S, max(seconds, probe_s * 5)))
+            run_seconds = int(min(slow_max_s or SLOW_MAX_S, max(seconds, probe_s * 5)))
             run_connections, run_warmup = 1, 0
         if run_warmup:
             runner(base, item, run_warmup, run_connections)
@@ -369,7 +369,8 @@ def run_backend(backend, url, args, log):
         pid = servers.procs["portal"].pid
         memory = {"idle": report.rss_mb(pid)}
         log(f"[{backend}] servers up (portal pid {pid}, idle RSS {memory['idle']} MB); measuring pages …")
-        measured = measure_pages(servers, items, args.seconds, args.warmup, args.connections, args.use_wrk, log)
+        measured = measure_pages(servers, items, args.seconds, args.warmup, args.connections, args.use_wrk, log,
+                                 slow_max_s=2 if args.smoke else None)
         memory["after_reads"] = report.rss_mb(pid)
         log(f"[{backend}] write run: {args.users} users × {args.write_seconds} s …")
         tag = f"LOAD{datetime.now(timezone.utc):%H%M%S}{backend[:2]}"
