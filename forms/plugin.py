@@ -7,6 +7,8 @@ from the app's registries (forms.appenv), so a plugin's additions work in YAML a
 
 from pathlib import Path
 
+from huey import crontab
+
 from forms import admin
 from forms import api
 from forms import demo
@@ -16,6 +18,7 @@ from forms.fields import BUILTIN_TYPES
 from forms.functions import BUILTINS as BUILTIN_FUNCTIONS
 from forms.models import MODELS
 from forms.seed import seed_builtin_migration
+from forms.tasks import purge_orphan_files
 from forms.validators import BUILTIN_VALIDATORS
 from forms.validators import valid_function
 from portal.migrations import create_tables_migration
@@ -44,6 +47,8 @@ def setup(ctx):
     actions = ctx.app.extensions["weibao"].registry("form action")
     register_builtin_actions(ctx.add_form_action, include_notify="notify" not in actions)
     ctx.add_task("forms.run_actions", run_actions, retries=3, retry_delay=30)
+    ctx.add_periodic_task("forms.purge_orphan_files", crontab(minute="17", hour="3"),
+                          purge_orphan_files)
     ctx.add_blueprint(api.blueprint)
     for name, factory in admin.admin_views():
         ctx.add_admin_view(factory, name)

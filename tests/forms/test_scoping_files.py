@@ -209,3 +209,17 @@ def test_blns_through_the_web_form(app, make_user, contract):
             "csrf_token": token, "WB_CONTRACT": str(contract.id), "WB_SAVE": "draft",
             "title": value, "description": value, "tasks-0-task": value})
         assert response.status_code in (302, 422), (value, response.status_code)
+
+
+def test_unattached_uploads_are_purged_after_a_day(app, make_user):
+    import datetime
+
+    from forms.tasks import purge_orphan_files
+
+    with app.app_context():
+        row = files.store_bytes(files.tiny_png(), "x.png", make_user("engineer"), 10**6)
+        path = files.file_path(row)
+        assert purge_orphan_files() == 0 and path.exists()
+        later = row.uploaded_at + datetime.timedelta(hours=25)
+        assert purge_orphan_files(now=later) == 1
+    assert not path.exists() and StoredFile.select().count() == 0
