@@ -29,25 +29,27 @@ IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 
 
 class Article(BaseModel):
+    # Small columns first: search joins every match to this table for the visibility columns, and
+    # SQLite reads a row's columns in order (long text after them may sit on overflow pages).
     slug = CharField(max_length=MAX_SLUG_CHARS, unique=True)
-    title = CharField(max_length=MAX_TITLE_CHARS)
-    summary = CharField(max_length=MAX_SUMMARY_CHARS, default="")
-    body_md = TextField(default="")
-    # Derived from body_md on every save (render_plain): search snippets are cut from it.
-    plain_text = TextField(default="")
-    category = CharField(max_length=50, default="", index=True)
-    tags = TextField(default="[]")  # JSON list of strings
     visibility = CharField(max_length=20, choices=[(v, v) for v in VISIBILITIES], default="internal")
     status = CharField(max_length=20, choices=[(s, s) for s in STATUSES], default="draft")
     # The vendor that owns the article; NULL = product-wide (shipped or written by an admin).
     vendor = ForeignKeyField(Organization, null=True, backref="+", on_delete="RESTRICT")
-    author = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
-    created_at = UTCDateTimeField(default=utcnow)
-    updated_at = UTCDateTimeField(default=utcnow, index=True)
+    revision = IntegerField(default=0)
     helpful_count = IntegerField(default=0)
     not_helpful_count = IntegerField(default=0)
     view_count = IntegerField(default=0)
-    revision = IntegerField(default=0)
+    author = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = UTCDateTimeField(default=utcnow)
+    updated_at = UTCDateTimeField(default=utcnow, index=True)
+    category = CharField(max_length=50, default="", index=True)
+    title = CharField(max_length=MAX_TITLE_CHARS)
+    summary = CharField(max_length=MAX_SUMMARY_CHARS, default="")
+    tags = TextField(default="[]")  # JSON list of strings
+    body_md = TextField(default="")
+    # Derived from body_md on every save (render_plain): search snippets are cut from it.
+    plain_text = TextField(default="")
 
     class Meta:
         table_name = "kb_article"

@@ -36,10 +36,15 @@ def create_search_index(database):
     search.create_index(database)
 
 
+def add_title_index(database):
+    """PostgreSQL: the title-only tsvector column and its GIN index (no-op on SQLite)."""
+    search.add_title_index(database)
+
+
 plugin = Plugin(
     name="knowledge_base",
     setup=setup,
     requires=("accounts",),
-    migrations=(create_tables_migration(*MODELS), create_search_index),
+    migrations=(create_tables_migration(*MODELS), create_search_index, add_title_index),
     description="Markdown knowledge base with Chinese search, revisions and self-help suggestions",
 )

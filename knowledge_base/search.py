@@ -7,7 +7,10 @@ so both backends index the same space-separated words:
   with ``segment.FTS5_TOKENIZE``, ranked with bm25 (title weighted ``TITLE_WEIGHT`` times).
 * PostgreSQL: a table ``kb_search_index(article_id, document tsvector)`` with a GIN index;
   ``document`` is ``setweight(to_tsvector('simple', title), 'A') || setweight(…body…, 'B')``
-  and ranking is ``ts_rank``.
+  and ranking is ``ts_rank``; ``title_document`` (own GIN index) finds title matches.
+
+Past ``RANK_CANDIDATES`` matches, only the newest matches and the newest title matches are
+ranked, which bounds the cost of one-word queries that match most of a large knowledge base.
 
 Callers keep the index in step by calling ``index_article`` / ``remove_article`` inside the
 transaction that changes the article (knowledge_base.service does). Snippets are cut from the
@@ -37,6 +40,8 @@ BODY_WEIGHT = 1.0
 MAX_INDEX_CHARS = 200_000
 SNIPPET_CHARS = 120
 MAX_LIMIT = 50
+#: Beyond this many matches, rank the newest ones (and, on SQLite, the best title matches) only.
+RANK_CANDIDATES = 2000
 FINGERPRINT_KEY = "dictionary_fingerprint"
 EDITOR_ROLES = frozenset({"engineer", "manager", "admin"})
 
@@ -125,6 +130,17 @@ def create_index(database=None):
     _set_state(FINGERPRINT_KEY, segment.dictionary_fingerprint())
 
 
+def add_title_index(database=None):
+    """PostgreSQL: a title-only tsvector with its own GIN index, so title matches can be found
+    among very many matches (SQLite's FTS5 does this with a column filter)."""
+    if is_postgres():
+        db.execute_sql(f"ALTER TABLE {PG_TABLE} ADD COLUMN IF NOT EXISTS title_document tsvector")
+        db.execute_sql(f"UPDATE {PG_TABLE} SET title_document = ''::tsvector WHERE title_document IS NULL")
+        db.execute_sql(f"CREATE INDEX IF NOT EXISTS {PG_TABLE}_title ON {PG_TABLE} USING GIN (title_document)")
+        if db.execute_sql(f"SELECT 1 FROM {PG_TABLE} LIMIT 1").fetchone():
+            _set_state(FINGERPRINT_KEY, "title index added: rebuild")  # existing rows lack titles
+
+
 def searchable_text(title, body_plain, category="", tags=(), systems=(), summary=""):
     """Return (title index string, body index string) for an article's parts."""
     body = " ".join([category or "", *tags, *systems, summary or "", body_plain or ""])
@@ -149,13 +165,14 @@ def write_index_rows(rows, replace=True):
         return
     if is_postgres():
         values = ", ".join(
-            ["(%s, setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B'))"]
-            * len(rows)
+            ["(%s, setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B'),"
+             " to_tsvector('simple', %s))"] * len(rows)
         )
-        params = [value for row in rows for value in row]
+        params = [value for article_id, title, body in rows for value in (article_id, title, body, title)]
         db.execute_sql(
-            f"INSERT INTO {PG_TABLE} (article_id, document) VALUES {values}"
-            " ON CONFLICT (article_id) DO UPDATE SET document = EXCLUDED.document",
+            f"INSERT INTO {PG_TABLE} (article_id, document, title_document) VALUES {values}"
+            " ON CONFLICT (article_id) DO UPDATE SET document = EXCLUDED.document,"
+            " title_document = EXCLUDED.title_document",
             params,
         )
         return
@@ -198,7 +215,17 @@ def rebuild_index(batch_size=500):
             count += len(articles)
             last_id = articles[-1].id
         _set_state(FINGERPRINT_KEY, segment.dictionary_fingerprint())
+    optimize_index()
     return count
+
+
+def optimize_index():
+    """Merge the FTS5 segments after a bulk load (SQLite); refresh planner statistics (PostgreSQL)."""
+    if is_postgres():
+        db.execute_sql(f"ANALYZE {PG_TABLE}")
+    else:
+        with db.atomic():
+            db.execute_sql(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('optimize')")
 
 
 def index_is_stale():
@@ -228,30 +255,64 @@ class Hit:
         return parts_to_html(self.parts)
 
 
-def _ranked_ids_sqlite(expression, rule, limit):
-    where, params = _visible_sql(rule, "?")
+def _rank_sqlite(expression, where, params, limit, min_rowid=None):
+    bounded = f" AND {FTS_TABLE}.rowid >= ?" if min_rowid is not None else ""
     sql = (
         f"SELECT a.id, -bm25({FTS_TABLE}, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score"
         f" FROM {FTS_TABLE} JOIN {Article._meta.table_name} AS a ON a.id = {FTS_TABLE}.rowid"
-        f" WHERE {FTS_TABLE} MATCH ? AND {where}"
+        f" WHERE {FTS_TABLE} MATCH ?{bounded} AND {where}"
         f" ORDER BY bm25({FTS_TABLE}, {TITLE_WEIGHT}, {BODY_WEIGHT}) LIMIT ?"
     )
-    return db.execute_sql(sql, [expression, *params, limit]).fetchall()
+    bound = [min_rowid] if min_rowid is not None else []
+    return db.execute_sql(sql, [expression, *bound, *params, limit]).fetchall()
+
+
+def _cutoff_sqlite(expression):
+    """The rowid of the RANK_CANDIDATES-th newest match, or None when there are fewer matches."""
+    row = db.execute_sql(
+        f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+        (expression, RANK_CANDIDATES - 1),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _ranked_ids_sqlite(expression, rule, limit):
+    """bm25 over every match when there are few; otherwise over the newest RANK_CANDIDATES matches
+    plus the newest RANK_CANDIDATES title matches (the title weighs most), so a one-word query
+    that matches most of a large knowledge base still answers in milliseconds."""
+    where, params = _visible_sql(rule, "?")
+    cutoff = _cutoff_sqlite(expression)
+    if cutoff is None:
+        return _rank_sqlite(expression, where, params, limit)
+    rows = _rank_sqlite(expression, where, params, limit, min_rowid=cutoff)
+    title_expression = f"{{title}} : ({expression})"
+    rows += _rank_sqlite(title_expression, where, params, limit, min_rowid=_cutoff_sqlite(title_expression))
+    best = {}
+    for article_id, score in rows:
+        best[article_id] = max(score, best.get(article_id, score))
+    return sorted(best.items(), key=lambda item: (-item[1], -item[0]))[:limit]
 
 
 def _ranked_ids_postgres(terms, rule, limit, require_all):
+    """ts_rank over the newest RANK_CANDIDATES matches and the newest RANK_CANDIDATES title matches
+    (all of them when there are fewer)."""
     joiner = " && " if require_all else " || "
     tsquery = joiner.join(["plainto_tsquery('simple', %s)"] * len(terms))
     where, params = _visible_sql(rule, "%s")
     sql = (
         f"SELECT a.id, ts_rank(s.document, q.query) AS score"
         f" FROM (SELECT {tsquery} AS query) AS q"
-        f" JOIN {PG_TABLE} AS s ON s.document @@ q.query"
+        f" CROSS JOIN LATERAL ("
+        f"  (SELECT article_id FROM {PG_TABLE} WHERE document @@ q.query ORDER BY article_id DESC LIMIT %s)"
+        f"  UNION"
+        f"  (SELECT article_id FROM {PG_TABLE} WHERE title_document @@ q.query ORDER BY article_id DESC LIMIT %s)"
+        f" ) AS c"
+        f" JOIN {PG_TABLE} AS s ON s.article_id = c.article_id"
         f" JOIN {Article._meta.table_name} AS a ON a.id = s.article_id"
         f" WHERE {where}"
         f" ORDER BY score DESC, a.id DESC LIMIT %s"
     )
-    return db.execute_sql(sql, [*terms, *params, limit]).fetchall()
+    return db.execute_sql(sql, [*terms, RANK_CANDIDATES, RANK_CANDIDATES, *params, limit]).fetchall()
 
 
 def _ranked(query, rule, limit):

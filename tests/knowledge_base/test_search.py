@@ -154,3 +154,17 @@ def test_search_limit_is_checked(app, make_user, token_for):
     assert client.get("/api/v1/kb/search?q=医保&limit=x", headers=headers).status_code == 400
     assert client.get("/api/v1/kb/search?limit=3", headers=headers).status_code == 422
     assert len(client.get("/api/v1/kb/search?q=医保&limit=2", headers=headers).get_json()["items"]) == 2
+
+
+def test_many_matches_rank_the_newest_and_the_best_titles(in_app, admin, monkeypatch):
+    """Past RANK_CANDIDATES matches, an old article whose title matches still wins over newer
+    articles that only mention the words in their text."""
+    monkeypatch.setattr(search, "RANK_CANDIDATES", 5)
+    for index in range(12):
+        in_app(service.save_article, {"title": f"其他问题 {index}", "body_md": "顺便提到号源不显示。",
+                                      "status": "published", "visibility": "public"}, admin)
+    results = in_app(search.search, "号源不显示", admin, 5)
+    assert results[0][0].slug == "registration-slots-missing"
+    assert [score for _, score, _ in results] == sorted((score for _, score, _ in results), reverse=True)
+    reporter_results = in_app(search.search, "单边账", admin, 10)
+    assert reporter_results
