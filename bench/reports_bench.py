@@ -61,10 +61,11 @@ def load(count):
                    for i, cls in enumerate(("HIS", "HIS", "CIS", "CIS", "other"))] + [None]
     start = datetime(YEAR, 1, 1, tzinfo=timezone.utc) - timedelta(hours=8)
     span = 365 * 24 * 3600
+    # Tickets are created over the year, so ids follow reported_at (as in real use).
+    times = sorted(start + timedelta(seconds=rng.randrange(span)) for _ in range(count))
     rows = []
     with db.atomic():
-        for index in range(count):
-            reported = start + timedelta(seconds=rng.randrange(span))
+        for index, reported in enumerate(times):
             late_response, late_resolve, open_ = rng.random() < 0.06, rng.random() < 0.07, rng.random() < 0.08
             response_due = reported + timedelta(minutes=30)
             resolve_due = reported + timedelta(hours=rng.choice((9, 27, 45)))

@@ -46,8 +46,7 @@ def _n(value, places="0.01"):
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _reason(response, resolve):
-    return ",".join(name for name, hit in (("response_missed", response), ("resolution_missed", resolve)) if hit)
+REASONS = {(1, 0): "response_missed", (0, 1): "resolution_missed", (1, 1): "response_missed,resolution_missed"}
 
 
 def response_section(contract, period, now):
@@ -60,14 +59,19 @@ def response_section(contract, period, now):
                 for name, top in CLASS_MAX.items()}
     remaining = dict(CLASS_MAX)
     deductions = []
+    half, zero = _n(LATE_POINTS), 0
     for ticket_id, number, cls, late_response, late_resolve in rows:
         cls = cls if cls in CLASS_MAX else "other"
-        points = min(LATE_POINTS, remaining[cls])
-        remaining[cls] -= points
+        entry = by_class[cls]
+        if remaining[cls] >= LATE_POINTS:  # whole half points: the floor is reached exactly at 0
+            remaining[cls] -= LATE_POINTS
+            points = half
+        else:
+            points = zero
         item = {"ticket_id": ticket_id, "number": number, "class": cls,
-                "reason": _reason(late_response, late_resolve), "points": _n(points)}
-        by_class[cls]["deductions"].append(item)
-        by_class[cls]["missed"] += 1
+                "reason": REASONS[(int(late_response), int(late_resolve))], "points": points}
+        entry["deductions"].append(item)
+        entry["missed"] += 1
         deductions.append(item)
     for name in CLASS_MAX:
         by_class[name]["score"] = _n(remaining[name])
@@ -92,11 +96,19 @@ def modifications_section(contract, period, now):
     return section, remaining, items
 
 
-def satisfaction_section(contract, period):
-    count, total = (figures.tickets(contract, period)
-                    .select(fn.COUNT(Ticket.satisfaction), fn.SUM(Ticket.satisfaction))
-                    .where(Ticket.satisfaction.is_null(False)).tuples().get())
-    ticket_count, total = count or 0, Decimal(total or 0)
+def year_counts(contract, period):
+    """(tickets, resolved, rated, rating sum) of the period in ONE aggregate query."""
+    total, resolved, rated, rating_sum = (
+        figures.tickets(contract, period)
+        .select(fn.COUNT(Ticket.id), fn.SUM(figures.flag(Ticket.status.in_(figures.RESOLVED))),
+                fn.COUNT(Ticket.satisfaction), fn.SUM(Ticket.satisfaction))
+        .tuples().get())
+    return total or 0, int(resolved or 0), rated or 0, int(rating_sum or 0)
+
+
+def satisfaction_section(contract, period, counts=None):
+    _total, _resolved, count, total = counts or year_counts(contract, period)
+    ticket_count, total = count, Decimal(total)
     survey_count, survey_sum = 0, Decimal(0)
     for row in SurveyResult.select().where((SurveyResult.contract == contract.id) & (SurveyResult.year == period.year)):
         survey_count += row.respondents
@@ -111,11 +123,8 @@ def satisfaction_section(contract, period):
     return section, score
 
 
-def resolution_section(contract, period):
-    total, resolved = (figures.tickets(contract, period)
-                       .select(fn.COUNT(Ticket.id), fn.SUM(figures.flag(Ticket.status.in_(figures.RESOLVED))))
-                       .tuples().get())
-    total, resolved = total or 0, int(resolved or 0)
+def resolution_section(contract, period, counts=None):
+    total, resolved, _rated, _sum = counts or year_counts(contract, period)
     if not total:
         return {"max": 10, "score": 10, "rate": None, "total": 0, "resolved": 0}, RATE_MAX
     rate = Decimal(resolved) / Decimal(total)
@@ -137,8 +146,9 @@ def scorecard(contract, year, now=None):
     period = periods.year_period(year)
     response, response_score = response_section(contract, period, now)
     modifications, modification_score, _items = modifications_section(contract, period, now)
-    satisfaction, satisfaction_score = satisfaction_section(contract, period)
-    resolution, resolution_score = resolution_section(contract, period)
+    counts = year_counts(contract, period)
+    satisfaction, satisfaction_score = satisfaction_section(contract, period, counts)
+    resolution, resolution_score = resolution_section(contract, period, counts)
     letters = praise_count(contract, period)
     bonus = PRAISE_POINTS * letters
     raw = response_score + modification_score + satisfaction_score + resolution_score + bonus
