@@ -5,6 +5,9 @@ report cannot contain another hospital's rows. Counts are GROUP BY queries; the 
 one query over the month's tickets with the system joined.
 """
 
+from datetime import datetime
+from datetime import timezone
+
 from peewee import fn
 
 from portal.accounts.models import utcnow
@@ -14,8 +17,31 @@ from portal.reports import figures
 from portal.reports import submissions
 from portal.tickets.models import Ticket
 
+TIME_FIELDS = ("reported_at", "first_response_at", "resolved_at")
+
+
+def _raw(field):
+    """The column without peewee's per-row datetime parsing (strptime trials): parsed in _times."""
+    return fn.COALESCE(field, None).coerce(False).alias(field.name)
+
+
+def _utc(value):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _times(rows):
+    for row in rows:
+        for name in TIME_FIELDS:
+            row[name] = _utc(row[name])
+    return rows
+
+
 DETAIL_FIELDS = (Ticket.id, Ticket.number, Ticket.title, Ticket.category, Ticket.priority, Ticket.status,
-                 Ticket.reported_at, Ticket.first_response_at, Ticket.resolved_at, Ticket.satisfaction,
+                 *(_raw(getattr(Ticket, name)) for name in TIME_FIELDS), Ticket.satisfaction,
                  Ticket.reporter_department, Ticket.root_cause, Ticket.resolution)
 
 
@@ -86,7 +112,7 @@ def breaches(contract, period, now, limit=None):
              .where(response | resolve).order_by(Ticket.reported_at, Ticket.id))
     if limit:
         query = query.limit(limit)
-    return list(query.dicts())
+    return _times(list(query.dicts()))
 
 
 def detail(contract, period, limit=None):
@@ -94,7 +120,7 @@ def detail(contract, period, limit=None):
              .order_by(Ticket.reported_at, Ticket.id))
     if limit:
         query = query.limit(limit)
-    return list(query.dicts())
+    return _times(list(query.dicts()))
 
 
 def requirements(contract, period, now):

@@ -148,7 +148,8 @@ def requirements(contract, period, now):
 
 def unassessed_requirement_tickets(contract, period):
     """Requirement tickets of *period* with no approved assessment (listed, never deducted)."""
-    query = (Ticket.select().where((Ticket.contract == contract.id) & (Ticket.category == "requirement")
+    query = (Ticket.select(Ticket.id, Ticket.number, Ticket.title, Ticket.status, Ticket.reported_at)
+             .where((Ticket.contract == contract.id) & (Ticket.category == "requirement")
                                    & (Ticket.reported_at >= period.low) & (Ticket.reported_at < period.high)))
     if enabled():
         m = _models()
