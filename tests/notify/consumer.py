@@ -13,10 +13,11 @@ ROOT = Path(__file__).resolve().parents[2]
 class ConsumerProcess:
     """``python -m portal.cli worker`` with the test's instance, database and queue."""
 
-    def __init__(self, env, log_path, workers=4):
+    def __init__(self, env, log_path, workers=4, worker_type="thread"):
         self.env = {**os.environ, **{k: str(v) for k, v in env.items()}}
         self.log_path = Path(log_path)
         self.workers = workers
+        self.worker_type = worker_type
         self.process = None
         self.starts = 0
 
@@ -24,7 +25,8 @@ class ConsumerProcess:
         self.starts += 1
         log = open(self.log_path.with_suffix(f".{self.starts}.log"), "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "portal.cli", "worker", "--workers", str(self.workers), "--max-delay", "0.2"],
+            [sys.executable, "-m", "portal.cli", "worker", "--workers", str(self.workers), "--max-delay", "0.2",
+             "--worker-type", self.worker_type],
             env=self.env, cwd=str(ROOT), stdout=log, stderr=subprocess.STDOUT)
         log.close()
         return self
