@@ -104,10 +104,12 @@ def demo(host, port, no_run):
               help="Run the periodic tasks here (with several workers, one is enough; they are idempotent anyway).")
 @click.option("--max-delay", default=2.0, show_default=True, type=float,
               help="Longest pause between polls of an idle queue, in seconds (SQLite queue; Redis blocks).")
-def worker(workers, periodic, max_delay):
+@click.option("--worker-type", type=click.Choice(["thread", "process"]), default="thread", show_default=True,
+              help="process: one OS process per worker (no GIL sharing; each opens its own connections).")
+def worker(workers, periodic, max_delay, worker_type):
     """Run a queue consumer (scale-out: one or more per machine beside the web processes)."""
     app = _app()
-    Consumer(app.extensions["weibao"].huey, workers=workers, worker_type="thread", periodic=periodic,
+    Consumer(app.extensions["weibao"].huey, workers=workers, worker_type=worker_type, periodic=periodic,
              max_delay=max_delay).run()
 
 
