@@ -1,5 +1,6 @@
 """Environment facts, resident memory, and the printed results table."""
 
+import hashlib
 import os
 import platform
 import sqlite3
@@ -27,9 +28,10 @@ def _cpu_model():
     return platform.processor() or platform.machine()
 
 
-def _git(*args):
+def _git(*args, strip=True):
     try:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+        out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout
+        return out.strip() if strip else out
     except (OSError, subprocess.SubprocessError):
         return ""
 
@@ -43,6 +45,11 @@ def environment(pg_url=None):
                                                         "WTForms", "Jinja2")},
         "git_commit": _git("rev-parse", "--short", "HEAD"),
         "git_uncommitted_files": len([line for line in _git("status", "--porcelain").splitlines() if line.strip()]),
+        # Several engineers work in this tree: name the modified files and fingerprint the diff,
+        # so a result says exactly which code it measured.
+        "git_modified_files": [line[3:] for line in _git("status", "--porcelain", strip=False).splitlines()
+                               if line[:2].strip() and not line.startswith("??")],
+        "git_diff_sha256": hashlib.sha256(_git("diff", "HEAD").encode()).hexdigest()[:16],
     }
     try:
         env["wrk"] = subprocess.run(["wrk", "--version"], capture_output=True, text=True, timeout=5).stdout.split("\n")[0]
