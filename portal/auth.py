@@ -23,11 +23,14 @@ from flask_babel import lazy_gettext as _l
 from portal import audit
 from portal import signals
 from portal.accounts.models import ApiToken
+from portal.accounts.models import Organization
 from portal.accounts.models import User
 from portal.accounts.models import utcnow
 from portal.accounts.passwords import token_digest
 from portal.accounts.passwords import verify_password
 from portal.db import db
+
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 
 
 def init_auth(app):
@@ -42,8 +45,13 @@ def init_auth(app):
     manager.init_app(app)
 
 
+def _with_organization():
+    # The organisation's kind decides every scoping condition: load it with the user.
+    return User.select(User, Organization).join(Organization)
+
+
 def _load_session_user(user_id):
-    user = User.get_or_none(User.id == _int_or_none(user_id))
+    user = _with_organization().where(User.id == _int_or_none(user_id)).first()
     if user is None or not user.active or session.get("sv") != user.session_version:
         return None
     now = time.time()
@@ -61,11 +69,18 @@ def _load_token_user(req):
     if not header.startswith("Bearer "):
         return None
     token = ApiToken.get_or_none(ApiToken.token_hash == token_digest(header[7:].strip()))
-    if token is None or token.revoked_at is not None or not token.user.active:
+    if token is None or token.revoked_at is not None:
+        return None
+    user = _with_organization().where(User.id == token.user_id).first()
+    if user is None or not user.active:
         return None
     g.auth_via_token = True
-    ApiToken.update(last_used_at=utcnow()).where(ApiToken.id == token.id).execute()
-    return token.user
+    now = utcnow()
+    # A write per API read would queue every read behind SQLite's write lock: refresh the
+    # "last used" time at most every few minutes.
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
+        ApiToken.update(last_used_at=now).where(ApiToken.id == token.id).execute()
+    return user
 
 
 def _int_or_none(value):

@@ -18,7 +18,8 @@ db = DatabaseProxy()
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "foreign_keys": 1,
-    "busy_timeout": 10000,
+    # A writer waits up to 30 s for the IMMEDIATE lock: bursts of ticket creations queue, not fail.
+    "busy_timeout": 30000,
     "synchronous": "normal",
     # Deleted patient identifiers must not linger in free pages of the file.
     "secure_delete": 1,

@@ -39,16 +39,22 @@ def scope(query, user, hospital=None, vendor=None, organization=None):
     ``hospital``/``vendor`` are the model's fields naming the hospital and the vendor
     (a vendor serves several hospitals); ``organization`` is a field naming an owner
     organisation of either kind. Admins see everything.
+
+    A hospital field only ever names a hospital and a vendor field a vendor, so only the
+    condition matching the user's organisation kind can hold. Writing just that one keeps
+    the query on one index range: ``hospital = x OR vendor = x`` made SQLite collect and sort
+    every visible row (2.6 s instead of 0.1 ms for a page at 100k tickets, bench/README.md).
     """
     if user.role == "admin":
         return query
     org_id = user.organization_id
+    kind = user.organization.kind
     conditions = []
     if organization is not None:
         conditions.append(organization == org_id)
-    if hospital is not None:
+    if hospital is not None and kind == "hospital":
         conditions.append(hospital == org_id)
-    if vendor is not None:
+    if vendor is not None and kind == "vendor":
         conditions.append(vendor == org_id)
     if not conditions:
         # A model without an organisation link is visible only to admins.

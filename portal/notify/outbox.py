@@ -86,15 +86,13 @@ def notify(event, recipient, channel, payload, key, *, target="", config=None, u
         "next_attempt_at": max(now, not_before) if not_before else now, "created_at": now,
         "hospital": getattr(hospital, "id", hospital), "vendor": getattr(vendor, "id", vendor),
     }
-    query = Notification.insert(**row).on_conflict_ignore()
-    with db.atomic():
-        cursor = db.execute(query)
-        if db.rows_affected(cursor) != 1:
-            return None
-        notification_id = Notification.select(Notification.id).where(
-            Notification.idempotency_key == key).scalar()
-        if not inbox:
-            _enqueue_after_commit(notification_id, row["next_attempt_at"], now)
+    # One statement: insert-or-ignore that returns the new id (nothing on a duplicate key).
+    inserted = list(Notification.insert(**row).on_conflict_ignore().returning(Notification.id).execute())
+    if not inserted:
+        return None
+    notification_id = inserted[0].id
+    if not inbox:
+        _enqueue_after_commit(notification_id, row["next_attempt_at"], now)
     return notification_id
 
 

@@ -20,6 +20,8 @@ from portal.notify.outbox import INBOX
 from portal.notify.outbox import channels
 from portal.notify.outbox import notify
 from portal.notify.outbox import setting
+from portal.tickets.models import Ticket
+from portal.tickets.service import can_see
 
 VENDOR_STAFF = ("engineer", "manager")
 
@@ -48,12 +50,8 @@ def visible_to(user, obj):
         return False
     if user.role == "admin":
         return True
-    from portal.tickets.models import Ticket
-
     if isinstance(obj, Ticket):
-        from portal.tickets.service import visible
-
-        return visible(Ticket.select(Ticket.id), user).where(Ticket.id == obj.id).exists()
+        return can_see(user, obj)
     hospital, vendor = org_ids(obj)
     if user.organization_id not in {hospital, vendor} - {None}:
         return False
@@ -96,11 +94,19 @@ def on_duty(vendor_id, hospital_id, at):
     return [user for user in found if user.active]
 
 
+def preferences(users):
+    """Return {user id: preference} for *users* in one query (defaults for those without a row)."""
+    stored = {pref.user_id: pref for pref in NotificationPreference.select().where(
+        NotificationPreference.user.in_([user.id for user in users]))}
+    return {user.id: stored.get(user.id) or _default_preference(user) for user in users}
+
+
 def preference(user):
-    pref = NotificationPreference.get_or_none(NotificationPreference.user == user.id)
-    if pref is None:
-        pref = NotificationPreference(user=user.id, muted_events=[], channels=["email"] if user.email else [])
-    return pref
+    return preferences([user])[user.id]
+
+
+def _default_preference(user):
+    return NotificationPreference(user=user.id, muted_events=[], channels=["email"] if user.email else [])
 
 
 def _hhmm(value):
@@ -176,14 +182,16 @@ def dispatch(event, obj, users, message, key, urgent=False, now=None):
     registry = channels()
     written = 0
     seen = set()
+    people = [user for user in users if user is not None]
+    prefs = preferences(people)
     with db.atomic():
-        for user in users:
-            if user is None or user.id in seen:
+        for user in people:
+            if user.id in seen:
                 continue
             seen.add(user.id)
             if not visible_to(user, obj):
                 continue
-            pref = preference(user)
+            pref = prefs[user.id]
             if event in (pref.muted_events or []) and not urgent:
                 continue
             payload = render(message, user)

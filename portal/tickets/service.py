@@ -56,6 +56,17 @@ def visible(query, user):
     return query
 
 
+def can_see(user, ticket):
+    """Tell, without a query, whether *user* may see *ticket* (the same rule as ``visible``)."""
+    if user.role == "admin":
+        return True
+    if user.organization_id not in (ticket.hospital_id, ticket.vendor_id):
+        return False
+    if user.role == "reporter":
+        return ticket.reporter_id == user.id or bool(user.department_id and ticket.department_id == user.department_id)
+    return True
+
+
 def get_visible(user, ticket_id, for_update=False):
     """The ticket if *user* may see it; else 404 (audited when the ticket exists elsewhere).
 
@@ -113,24 +124,33 @@ def create_checked(data, actor, details, now=None):
                                                  day=contract.start_date.isoformat())))
     reporter, department, name, department_name = _reporter(actor, data, details, contract)
     _invalid(details)
+    # Only the numbering and the writes run under the write lock; the deadline arithmetic and
+    # everything else that only reads is done before it.
+    ticket = _new_ticket(data, contract, system_id, reporter, department, name, department_name,
+                         reported_at, now, cal)
     with db.atomic():
-        ticket = Ticket(
-            number=next_number(now.astimezone(cal.tz).year), contract=contract.id,
-            hospital=contract.hospital_id, vendor=contract.vendor_id, system=system_id,
-            title=data["title"], description=data.get("description") or "",
-            reporter=reporter, department=department, reporter_name=name,
-            reporter_department=department_name, reporter_phone=data.get("reporter_phone") or "",
-            channel=data.get("channel") or "portal", category=data["category"], priority=data["priority"],
-            status="new", reported_at=reported_at, created_at=now, updated_at=now,
-        )
-        ticket.contract = contract
-        deadlines.recompute(ticket, cal)
+        ticket.number = next_number(now.astimezone(cal.tz).year)
         ticket.save(force_insert=True)
         TicketEvent.create(ticket=ticket.id, kind="created", at=reported_at, actor=actor.id, to_status="new",
                            body=ticket.title)
         audit.record("create", ticket, summary=ticket.number, user=actor,
                      changes=audit.model_changes({}, audit.snapshot(ticket)))
         signals.ticket_created.send(_app(), ticket=ticket)
+    return ticket
+
+
+def _new_ticket(data, contract, system_id, reporter, department, name, department_name, reported_at, now, cal):
+    """Build the unsaved ticket with its deadlines (no number yet: that is taken under the lock)."""
+    ticket = Ticket(
+        contract=contract.id, hospital=contract.hospital_id, vendor=contract.vendor_id, system=system_id,
+        title=data["title"], description=data.get("description") or "",
+        reporter=reporter, department=department, reporter_name=name,
+        reporter_department=department_name, reporter_phone=data.get("reporter_phone") or "",
+        channel=data.get("channel") or "portal", category=data["category"], priority=data["priority"],
+        status="new", reported_at=reported_at, created_at=now, updated_at=now,
+    )
+    ticket.contract = contract
+    deadlines.recompute(ticket, cal)
     return ticket
 
 
