@@ -221,6 +221,9 @@ class PortalIndexView(AccessMixin, AdminIndexView):
 
     @expose("/")
     def index(self):
+        # The reports package's dashboard is everyone's home when it is installed.
+        if "dashboard.index" in current_app.view_functions:
+            return redirect(url_for("dashboard.index"))
         return self.render("weibao/admin_home.html")
 
 

@@ -14,7 +14,7 @@ def test_each_role_logs_in_sees_chinese_and_logs_out(app, live_server, browser, 
         context = browser.new_context(locale="zh-CN")
         page = context.new_page()
         browser_log_in(page, live_server, user.username)
-        assert page.url.endswith("/admin/"), f"{role}: {page.url}"
+        assert page.url.endswith("/admin/dashboard/"), f"{role}: {page.url}"
         assert page.inner_text("#welcome") == f"欢迎，测试{role}"
         assert "退出登录" in page.inner_text("nav")
         page.screenshot(path=str(tmp_path / f"{role}.png"))

@@ -65,7 +65,7 @@ def test_admin_views_follow_the_role_table(app, make_user, role):
     for view in _admin_views(app):
         rules = resources.get(view.resource)
         url = view.url if view.url.endswith("/") else view.url + "/"
-        status = client.get(url).status_code
+        status = client.get(url, follow_redirects=True).status_code
         expected = 200 if allowed(user, rules, "view") else 403
         assert status == expected, f"{role} on {url}: {status}, table says {expected}"
         if hasattr(view, "create_view") and not allowed(user, rules, "create") and allowed(user, rules, "view"):
