@@ -9,6 +9,7 @@ from portal.contracts.models import Contract
 from portal.contracts.models import CoveredSystem
 from portal.contracts.models import Quota
 from portal.contracts.models import SlaTarget
+from tests.conftest import blns_strings
 
 
 def counts():
@@ -143,8 +144,7 @@ def test_other_organisations_get_404_and_are_audited(app, client, bearer, other_
 
 
 def test_blns_strings_in_every_text_field(client, payload, manager_headers):
-    with open("/work/shared/data/blns.json", encoding="utf-8") as handle:
-        strings = json.load(handle)
+    strings = blns_strings()
     stored = refused = 0
     for index, text in enumerate(strings):
         body = payload(number=f"{text[:80]}#{index}", title=text or "-", staffing=text, report_obligations=text,

@@ -1,7 +1,6 @@
 """Organisation scoping of submissions and files, uploads, signatures and numbering under load."""
 
 import base64
-import json
 import threading
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from forms.models import FormType
 from forms.models import StoredFile
 from portal.audit import AuditLog
 from portal.db import db
+from tests.conftest import blns_strings
 from tests.conftest import log_in
 from tests.forms.helpers import page_csrf
 
@@ -176,7 +176,7 @@ def test_numbers_are_unique_under_concurrency(app, make_user, contract):
 
 
 def test_blns_through_text_fields(app, client, make_user, token_for, contract):
-    strings = json.loads(Path("/work/shared/data/blns.json").read_text(encoding="utf-8"))
+    strings = blns_strings()
     headers = token_for(make_user("engineer"))
     stored = refused = 0
     for value in strings:
@@ -199,7 +199,7 @@ def test_blns_through_text_fields(app, client, make_user, token_for, contract):
 
 
 def test_blns_through_the_web_form(app, make_user, contract):
-    strings = json.loads(Path("/work/shared/data/blns.json").read_text(encoding="utf-8"))
+    strings = blns_strings()
     engineer = make_user("engineer")
     client = app.test_client()
     log_in(client, engineer.username)

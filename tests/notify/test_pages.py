@@ -10,6 +10,7 @@ import pytest
 from portal.notify.models import ChannelConfig
 from portal.notify.models import Notification
 from portal.notify.models import NotificationPreference
+from tests.conftest import blns_strings
 from tests.conftest import csrf_token
 from tests.conftest import log_in
 from tests.notify.conftest import add_config
@@ -144,8 +145,7 @@ def test_bad_channel_config_is_refused_with_a_message(app, users, settings_json,
 
 
 def test_hostile_strings_through_the_preference_and_config_forms(app, users):
-    with open("/work/shared/data/blns.json", encoding="utf-8") as handle:
-        strings = json.load(handle)
+    strings = blns_strings()
     admin = logged_in(app, users["admin"])
     token = csrf_token(admin, "/admin/notify_channels/new/")
     prefs = logged_in(app, users["engineer"])

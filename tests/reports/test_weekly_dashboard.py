@@ -8,6 +8,7 @@ from portal.audit import AuditLog
 from portal.reports.models import PraiseLetter
 from portal.reports.models import WeeklyConfirmation
 from portal.tickets.models import Ticket
+from tests.conftest import BLNS_PATH
 from tests.conftest import csrf_from
 from tests.conftest import csrf_token
 from tests.conftest import log_in
@@ -15,7 +16,7 @@ from tests.reports.conftest import at
 from tests.reports.conftest import make_contract
 from tests.reports.conftest import make_ticket
 
-BLNS = "/work/shared/data/blns.json"
+BLNS = BLNS_PATH
 
 
 def test_weekly_sheet_confirm_and_difference(app, client, hospital, vendor, make_user):

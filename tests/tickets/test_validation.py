@@ -1,10 +1,8 @@
 """Bad input gets a 4xx with a message and changes nothing; hostile strings are stored exactly or refused."""
 
-import json
 from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
-from pathlib import Path
 
 import pytest
 
@@ -12,9 +10,10 @@ from portal.audit import AuditLog
 from portal.tickets.models import Ticket
 from portal.tickets.models import TicketEvent
 from portal.tickets.models import TicketSequence
+from tests.conftest import blns_strings
 from tests.tickets.conftest import ticket_body
 
-BLNS = json.loads(Path("/work/shared/data/blns.json").read_text(encoding="utf-8"))
+BLNS = blns_strings()
 
 
 def _counts():
