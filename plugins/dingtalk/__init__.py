@@ -21,7 +21,7 @@ from portal.notify.channels import Channel
 from portal.notify.channels import check_errcode
 from portal.notify.channels import markdown_text
 from portal.notify.channels import post_json
-from portal.notify.channels import url_problem
+from portal.notify.channels import signed_webhook_problems
 from portal.plugins import Plugin
 
 
@@ -42,13 +42,7 @@ class DingTalkChannel(Channel):
     name = "dingtalk"
 
     def validate(self, settings, secret):
-        problems = []
-        problem = url_problem(settings.get("url"))
-        if problem:
-            problems.append(_("url: %(problem)s", problem=problem))
-        if not secret:
-            problems.append(_("secret: the robot's signing secret (SEC…) is missing"))
-        return problems
+        return signed_webhook_problems(settings, secret, _("secret: the robot's signing secret (SEC…) is missing"))
 
     def send(self, config, notification):
         settings = config.settings or {}

@@ -20,7 +20,7 @@ from portal.notify.channels import check_errcode
 from portal.notify.channels import markdown_text
 from portal.notify.channels import plain_text
 from portal.notify.channels import post_json
-from portal.notify.channels import url_problem
+from portal.notify.channels import signed_webhook_problems
 from portal.plugins import Plugin
 
 MSG_TYPES = ("interactive", "text")
@@ -48,14 +48,9 @@ class FeishuChannel(Channel):
     name = "feishu"
 
     def validate(self, settings, secret):
-        problems = []
-        problem = url_problem(settings.get("url"))
-        if problem:
-            problems.append(_("url: %(problem)s", problem=problem))
+        problems = signed_webhook_problems(settings, secret, _("secret: the bot's signing secret is missing"))
         if settings.get("msg_type", "interactive") not in MSG_TYPES:
             problems.append(_("msg_type: interactive or text"))
-        if not secret:
-            problems.append(_("secret: the bot's signing secret is missing"))
         return problems
 
     def send(self, config, notification):

@@ -48,6 +48,17 @@ def email_problem(address):
     return None
 
 
+def signed_webhook_problems(settings, secret, missing_secret):
+    """Problems of a robot/webhook configuration: an http(s) URL and a signing secret."""
+    problems = []
+    problem = url_problem(settings.get("url"))
+    if problem:
+        problems.append(_("url: %(problem)s", problem=problem))
+    if not secret:
+        problems.append(missing_secret)
+    return problems
+
+
 def url_problem(url):
     """Return why *url* is not an http(s) URL we may post to, or None."""
     if not isinstance(url, str) or not url:
@@ -278,13 +289,7 @@ class WebhookChannel(Channel):
     name = "webhook"
 
     def validate(self, settings, secret):
-        problems = []
-        problem = url_problem(settings.get("url"))
-        if problem:
-            problems.append(_("url: %(problem)s", problem=problem))
-        if not secret:
-            problems.append(_("secret: a signing secret is required"))
-        return problems
+        return signed_webhook_problems(settings, secret, _("secret: a signing secret is required"))
 
     def send(self, config, notification):
         settings = config.settings or {}
