@@ -5,7 +5,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from markupsafe import escape
+from peewee import JOIN
 
+from portal.accounts.models import Organization
+from portal.accounts.models import User
 from portal.admin import SecureModelView
 from portal.tickets.models import Ticket
 from portal.tickets.service import visible
@@ -43,6 +46,17 @@ class TicketView(SecureModelView):
         "response_breached": _l("Response breached"), "satisfaction": _l("Satisfaction"), "contract": _l("Contract"),
         "description": _l("Description"), "system": _l("System"), "kb_article_id": _l("Knowledge base article"),
     }
+
+    def get_query(self):
+        # The list shows the hospital and the assignee: load them with the tickets (one statement
+        # per page, not one per row and column). Only the columns shown; never password hashes.
+        assignee = User.alias()
+        query = (Ticket.select(Ticket, Organization.id, Organization.name, Organization.kind,
+                               assignee.id, assignee.username, assignee.display_name)
+                 .join(Organization, on=(Ticket.hospital == Organization.id), attr="hospital")
+                 .switch(Ticket)
+                 .join(assignee, JOIN.LEFT_OUTER, on=(Ticket.assignee == assignee.id), attr="assignee"))
+        return self.scoped(query)
 
     def scoped(self, query):
         # Beyond the organisation: a reporter sees their own and their department's tickets only.

@@ -10,8 +10,10 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
+from peewee import JOIN
 from peewee import Case
 
+from portal.accounts.models import User
 from portal.api.errors import ApiError
 from portal.api.validation import validate
 from portal.auth import role_required
@@ -21,6 +23,7 @@ from portal.tickets import service
 from portal.tickets.models import CATEGORIES
 from portal.tickets.models import CHANNELS
 from portal.tickets.models import PRIORITIES
+from portal.tickets.models import DataChangeRecord
 from portal.tickets.models import Ticket
 from portal.tickets.models import TicketEvent
 from portal.tickets.models import TicketPause
@@ -137,14 +140,20 @@ def detail(ticket_id):
         ticket = service.get_visible(_user(), api._ticket_id(ticket_id))
     except ApiError:
         return _not_found()
-    events = list(TicketEvent.select().where(TicketEvent.ticket == ticket.id).order_by(TicketEvent.at, TicketEvent.id))
+    # Each event names its actor: load them with the events (never the password hash).
+    events = list(TicketEvent.select(TicketEvent, User.id, User.username, User.display_name)
+                  .join(User, JOIN.LEFT_OUTER, on=(TicketEvent.actor == User.id), attr="actor")
+                  .where(TicketEvent.ticket == ticket.id).order_by(TicketEvent.at, TicketEvent.id))
+    data_changes = list(DataChangeRecord.select(DataChangeRecord, User.id, User.username, User.display_name)
+                        .join(User, on=(DataChangeRecord.engineer == User.id), attr="engineer")
+                        .where(DataChangeRecord.ticket == ticket.id).order_by(DataChangeRecord.id))
     pauses = list(TicketPause.select().where(TicketPause.ticket == ticket.id).order_by(TicketPause.started_at))
     actions = allowed_actions(ticket, current_user.role)
     may_record = (current_user.role in ("engineer", "manager", "admin") and ticket.authorized_at is not None
                   and ticket.status == "in_progress")
     return render_template("tickets/detail.html", ticket=ticket, events=events, pauses=pauses, actions=actions,
                            transitions=TRANSITIONS, event_labels=EVENT_LABELS, may_record=may_record,
-                           data_changes=list(ticket.data_changes))
+                           data_changes=data_changes)
 
 
 @blueprint.post("/tickets/<int:ticket_id>/act")

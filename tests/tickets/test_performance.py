@@ -1,6 +1,7 @@
 """Query shapes found by the bench (bench/README.md, "Bottlenecks"): indexes the queue uses,
 bounded statement counts on list and ticket pages, capped deep pages."""
 
+import itertools
 import logging
 import threading
 from contextlib import contextmanager
@@ -80,3 +81,65 @@ def test_engineer_queue_reads_the_status_index(app, contract, users, role):
         db.connect(reuse_if_open=True)
         plan = " ".join(str(row[-1]) for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
     assert expected in plan, plan
+
+
+_NUMBERS = itertools.count(100000)
+
+
+def _clone_tickets(app, source_id, count, **fields):
+    """Insert *count* copies of a ticket (new numbers), with *fields* overridden."""
+    from portal.tickets.models import Ticket
+
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        source = Ticket.get_by_id(source_id).__data__
+        rows = []
+        for n in range(count):
+            row = {k: v for k, v in source.items() if k != "id"}
+            row.update(number=f"T2020-{next(_NUMBERS):06d}", **fields)
+            rows.append(row)
+        with db.atomic():
+            Ticket.insert_many(rows).execute()
+
+
+def _comments(app, ticket_id, actors, count):
+    from portal.tickets.models import TicketEvent
+
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        with db.atomic():
+            TicketEvent.insert_many([{"ticket": ticket_id, "kind": "comment", "actor": actors[n % len(actors)].id,
+                                      "body": f"第{n}条"} for n in range(count)]).execute()
+
+
+def _statement_count(client, url):
+    with statements() as seen:
+        response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    return len(seen), [sql for sql, _ in seen]
+
+
+def test_list_and_ticket_pages_run_a_bounded_number_of_statements(app, contract, other_contract, users, apis,
+                                                                  make_user, vendor):
+    engineers = [users["engineer"]] + [make_user("engineer", organization=vendor) for _ in range(3)]
+    first = apis["hospital_it"].post("/tickets", {
+        "contract_id": contract.id, "title": "挂号窗口打印失败", "category": "fault", "priority": "P3"}).get_json()["id"]
+    counts = {}
+    for role in ("admin", "hospital_it", "engineer"):
+        client = _logged_in(app, users[role])
+        counts[role, "list", 1] = _statement_count(client, "/admin/ticket_admin/")
+        counts[role, "page", 1] = _statement_count(client, f"/tickets/{first}")
+    # 50 more tickets, each with a (different) assignee, half at another hospital; 20 comments by 4 people.
+    for n, engineer in enumerate(engineers):
+        _clone_tickets(app, first, 13, assignee=engineer.id,
+                       **({"hospital": other_contract.hospital_id, "contract": other_contract.id} if n % 2 else {}))
+    _comments(app, first, engineers + [users["hospital_it"]], 20)
+    for role in ("admin", "hospital_it", "engineer"):
+        client = _logged_in(app, users[role])
+        listed = _statement_count(client, "/admin/ticket_admin/")
+        page = _statement_count(client, f"/tickets/{first}")
+        # Independent of the number of rows and events, and small.
+        assert listed[0] == counts[role, "list", 1][0] <= 12, listed[1]
+        assert page[0] == counts[role, "page", 1][0] <= 12, page[1]
+        # The list and page never read password hashes.
+        assert not any("password_hash" in sql for sql in listed[1] + page[1] if "FROM \"ticket" in sql)
