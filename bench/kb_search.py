@@ -14,6 +14,7 @@ Results: a table on stdout and bench/results/kb_search.json.
 import argparse
 import json
 import os
+import pickle
 import random
 import statistics
 import sys
@@ -234,15 +235,31 @@ def main(argv=None):
                                                            "postgresql://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "kb_search.json"))
     parser.add_argument("--keep-sqlite", default=None, help="Keep the SQLite database at this path.")
+    parser.add_argument("--cache", default=None,
+                        help="Pickle of the generated and segmented articles: reused when present, else written.")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
     vocab = load_vocabulary()
-    items = list(generate(args.articles, vocab))
-    generate_seconds = round(time.perf_counter() - started, 2)
-    started = time.perf_counter()
-    index_strings = segment_all(items, args.workers)
-    segment_seconds = round(time.perf_counter() - started, 2)
+    cached = None
+    if args.cache and os.path.exists(args.cache):
+        with open(args.cache, "rb") as handle:
+            cached = pickle.load(handle)
+        if cached["articles"] != args.articles:
+            cached = None
+    if cached:
+        items, index_strings = cached["items"], cached["index_strings"]
+        generate_seconds, segment_seconds = cached["generate_seconds"], cached["segment_seconds"]
+    else:
+        items = list(generate(args.articles, vocab))
+        generate_seconds = round(time.perf_counter() - started, 2)
+        started = time.perf_counter()
+        index_strings = segment_all(items, args.workers)
+        segment_seconds = round(time.perf_counter() - started, 2)
+        if args.cache:
+            with open(args.cache, "wb") as handle:
+                pickle.dump({"articles": args.articles, "items": items, "index_strings": index_strings,
+                             "generate_seconds": generate_seconds, "segment_seconds": segment_seconds}, handle)
     queries = make_queries(vocab, args.queries)
     chars = sum(len(item["title"]) + len(item["body"]) for item in items)
     print(f"generated {len(items)} articles ({chars / 1e6:.1f} M characters) in {generate_seconds}s; "
