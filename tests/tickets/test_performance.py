@@ -143,3 +143,68 @@ def test_list_and_ticket_pages_run_a_bounded_number_of_statements(app, contract,
         assert page[0] == counts[role, "page", 1][0] <= 12, page[1]
         # The list and page never read password hashes.
         assert not any("password_hash" in sql for sql in listed[1] + page[1] if "FROM \"ticket" in sql)
+
+
+def _ticket_admin(app):
+    admin = app.extensions["admin"][0] if isinstance(app.extensions["admin"], list) else app.extensions["admin"]
+    return next(view for view in admin._views if getattr(view, "endpoint", None) == "ticket_admin")
+
+
+def _filter_arg(app, kind):
+    view = _ticket_admin(app)
+    return f"flt0_{next(i for i, f in enumerate(view._filters) if type(f) is kind)}"
+
+
+def test_deep_pages_are_capped_with_a_hint(app, contract, users, apis):
+    from portal.tickets import admin as ticket_admin
+
+    first = apis["hospital_it"].post("/tickets", {
+        "contract_id": contract.id, "title": "医保结算失败", "category": "fault", "priority": "P3"}).get_json()["id"]
+    client = _logged_in(app, users["admin"])
+    response = client.get("/admin/ticket_admin/?page=9988")
+    assert response.status_code == 302
+    assert f"page={ticket_admin.MAX_PAGE - 1}" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "100" in page and ("筛选" in page or "filter" in page)  # the translated hint
+    assert client.get(f"/admin/ticket_admin/?page={ticket_admin.MAX_PAGE - 1}").status_code == 200
+    with statements() as seen:
+        client.get(f"/admin/ticket_admin/?page={ticket_admin.MAX_PAGE - 1}")
+    assert not any("OFFSET" in sql and f"{ticket_admin.MAX_PAGE * 50}" in str(params) for sql, params in seen)
+    assert Ticket_number(app, first) in client.get("/admin/ticket_admin/").get_data(as_text=True)
+
+
+def Ticket_number(app, ticket_id):
+    from portal.tickets.models import Ticket
+
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        return Ticket.get_by_id(ticket_id).number
+
+
+def test_hospital_and_reported_at_filters(app, contract, other_contract, users, apis, make_user, other_hospital):
+    from portal.tickets import admin as ticket_admin
+
+    foreign = apis["engineer"].post("/tickets", {
+        "contract_id": other_contract.id, "title": "别院的票", "category": "fault", "priority": "P3",
+        "reported_at": "2025-03-03T10:00:00+08:00", "reporter_name": "王医生"}).get_json()
+    assert "number" in foreign, foreign
+    mine = apis["hospital_it"].post("/tickets", {
+        "contract_id": contract.id, "title": "本院的票", "category": "fault", "priority": "P3"}).get_json()
+    hospital, between = _filter_arg(app, ticket_admin.HospitalFilter), _filter_arg(app, ticket_admin.ReportedBetween)
+    admin = _logged_in(app, users["admin"])
+    listed = admin.get(f"/admin/ticket_admin/?{hospital}={other_contract.hospital_id}").get_data(as_text=True)
+    assert foreign["number"] in listed and mine["number"] not in listed
+    # Local time: 10:00 in Shanghai is inside 09:00–11:00 local, though it is 02:00 UTC.
+    window = "2025-03-03 09:00:00 to 2025-03-03 11:00:00"
+    listed = admin.get(f"/admin/ticket_admin/?{between}={window}").get_data(as_text=True)
+    assert foreign["number"] in listed and mine["number"] not in listed
+    # The hospital user's filter offers only their hospital and cannot reach another one.
+    client = _logged_in(app, users["hospital_it"])
+    page = client.get("/admin/ticket_admin/").get_data(as_text=True)
+    assert other_hospital.name not in page
+    listed = client.get(f"/admin/ticket_admin/?{hospital}={other_contract.hospital_id}").get_data(as_text=True)
+    assert foreign["number"] not in listed
+    # Hostile filter values are ignored or refused, never a 5xx.
+    for value in ["abc", "-1", "9" * 40, "1 OR 1=1", "2025-13-01 00:00:00 to x", "\x00", "１２"]:
+        for arg in (hospital, between):
+            assert client.get("/admin/ticket_admin/", query_string={arg: value}).status_code < 500
