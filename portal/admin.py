@@ -157,6 +157,16 @@ class SecureModelView(AccessMixin, ModelView):
             abort(404)
         return found
 
+    def limit_choices(self, form):
+        """Narrow the form's select fields to rows this user may pick (views override this)."""
+        return form
+
+    def create_form(self, obj=None):
+        return self.limit_choices(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self.limit_choices(super().edit_form(obj))
+
     def on_model_change(self, form, model, is_created):
         """Refuse text the databases cannot store faithfully, naming the field (never a 500)."""
         for name, field in model._meta.fields.items():

@@ -16,6 +16,7 @@ from peewee import PostgresqlDatabase
 from playhouse.db_url import connect as connect_url
 
 from portal import create_app
+from portal.accounts import commands
 from portal.accounts.models import Department
 from portal.accounts.models import Organization
 from portal.accounts.models import User
@@ -131,6 +132,19 @@ def make_user(app, hospital, vendor):
         org = organization or (hospital if role in ("hospital_it", "reporter") else vendor)
         return User.create(username=username or f"{role}{next(counter)}", role=role, organization=org,
                            password_hash=_HASH, display_name=fields.pop("display_name", role), **fields)
+
+    return build
+
+
+@pytest.fixture
+def bearer(app, make_user):
+    """Return a function giving Authorization headers for a new user of *role*."""
+
+    def build(role, organization=None):
+        user = make_user(role, organization)
+        with app.app_context():
+            token = commands.create_token(user.username)
+        return {"Authorization": f"Bearer {token}"}
 
     return build
 

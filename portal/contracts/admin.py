@@ -107,16 +107,10 @@ class ContractPartView(SecureModelView):
             query = query.where(self.model.contract == int(contract_id))
         return query
 
-    def _limit_choices(self, form):
+    def limit_choices(self, form):
         if hasattr(form, "contract"):
             form.contract.query = scoped_contracts(current_user)
         return form
-
-    def create_form(self, obj=None):
-        return self._limit_choices(super().create_form(obj))
-
-    def edit_form(self, obj=None):
-        return self._limit_choices(super().edit_form(obj))
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
@@ -234,15 +228,9 @@ class OutageView(SecureModelView):
     def scoped(self, query):
         return query.where(Outage.system.in_(self.system_ids()))
 
-    def _limit_choices(self, form):
+    def limit_choices(self, form):
         form.system.query = CoveredSystem.select().where(CoveredSystem.id.in_(self.system_ids()))
         return form
-
-    def create_form(self, obj=None):
-        return self._limit_choices(super().create_form(obj))
-
-    def edit_form(self, obj=None):
-        return self._limit_choices(super().edit_form(obj))
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)

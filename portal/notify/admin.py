@@ -155,15 +155,12 @@ class ChannelConfigView(SecureModelView):
 
     column_formatters = {"secret": _secret_column, "events": _json_column, "settings": _json_column}
 
-    def _kinds(self, form):
+    def limit_choices(self, form):
         form.kind.choices = [(name, name) for name, channel in outbox.channels().items() if name != outbox.INBOX]
         return form
 
-    def create_form(self, obj=None):
-        return self._kinds(super().create_form(obj))
-
     def edit_form(self, obj=None):
-        form = self._kinds(super().edit_form(obj))
+        form = super().edit_form(obj)
         if request.method == "GET" and obj is not None:
             form.settings_json.data = json.dumps(obj.settings or {}, ensure_ascii=False, indent=2)
             form.events_text.data = ", ".join(obj.events or [])
@@ -223,7 +220,7 @@ class DutyRosterView(SecureModelView):
                      "weekdays": _l("Weekdays (1=Mon … 7=Sun)"), "holidays": _l("Statutory holidays"),
                      "note": _l("Note")}
 
-    def _limit(self, form):
+    def limit_choices(self, form):
         """Offer only the caller's own vendor and its engineers (admins: everyone)."""
         if current_user.role != "admin":
             org = current_user.organization_id
@@ -234,12 +231,6 @@ class DutyRosterView(SecureModelView):
             form.engineer.query = User.select().where(User.role.in_(VENDOR_ROLES))
         form.hospital.query = Organization.select().where(Organization.kind == "hospital")
         return form
-
-    def create_form(self, obj=None):
-        return self._limit(super().create_form(obj))
-
-    def edit_form(self, obj=None):
-        return self._limit(super().edit_form(obj))
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)

@@ -33,18 +33,12 @@ class EvidenceView(SecureModelView):
     column_default_sort = ("id", True)
     simple_list_pager = True
 
-    def _limit_choices(self, form):
+    def limit_choices(self, form):
         if hasattr(form, "contract"):
             form.contract.query = scoped_contracts(current_user)
             # flask-admin's error list reads widget.input_type, which a Select lacks
             form.contract.widget.input_type = getattr(form.contract.widget, "input_type", "select")
         return form
-
-    def create_form(self, obj=None):
-        return self._limit_choices(super().create_form(obj))
-
-    def edit_form(self, obj=None):
-        return self._limit_choices(super().edit_form(obj))
 
     def on_model_change(self, form, model, is_created):
         contract = scoped_contracts(current_user).where(Contract.id == model.contract_id).first()
