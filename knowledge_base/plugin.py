@@ -12,6 +12,7 @@ from knowledge_base import api
 from knowledge_base import commands
 from knowledge_base import demo
 from knowledge_base import search
+from knowledge_base import segment
 from knowledge_base import views
 from knowledge_base.models import MODELS
 
@@ -29,6 +30,12 @@ def setup(ctx):
         ctx.add_cli_command(command)
     ctx.add_demo_loader("knowledge_base", demo.load)
     ctx.add_translations(Path(__file__).parent / "translations")
+    # jieba takes 6–9 s to load its dictionary: do it now, off the request path. Not under test
+    # (KB_WARM_UP defaults off when TESTING): the suite builds hundreds of apps in one process,
+    # the tokenizer is process-wide and loads on first use there anyway, and a background load
+    # competing for the CPU would only slow and perturb the timing-sensitive tests.
+    if ctx.app.config.get("KB_WARM_UP", not ctx.app.testing):
+        segment.start_warm_up()
 
 
 def create_search_index(database):

@@ -108,6 +108,30 @@ def _get_tokenizer():
         return _tokenizer
 
 
+_warm_up_thread = None
+
+
+def warm_up():
+    """Build the tokenizer now (jieba's dictionary plus ours): 6–9 s and ~90 MB the first time.
+
+    Called at start-up so no search request pays for it; later calls return at once.
+    """
+    try:
+        _get_tokenizer()
+    except Exception:  # a broken cache directory must not kill start-up; the first search retries
+        log.exception("jieba warm-up failed; the first search will load the dictionary")
+
+
+def start_warm_up():
+    """Warm the tokenizer in a background daemon thread, once per process; return the thread."""
+    global _warm_up_thread
+    with _lock:
+        if _warm_up_thread is None and _tokenizer is None:
+            _warm_up_thread = threading.Thread(target=warm_up, name="weibao-jieba-warm-up", daemon=True)
+            _warm_up_thread.start()
+        return _warm_up_thread
+
+
 def dictionary_fingerprint():
     """Return a short hash of the shipped dictionary; store it to know when to re-index."""
     return hashlib.sha256(_dictionary_bytes()).hexdigest()[:12]
