@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask import flash
+from flask import g
 from flask import redirect
 from flask import url_for
 from flask_admin import expose
@@ -19,6 +20,8 @@ from portal.accounts.models import Organization
 from portal.accounts.models import User
 from portal.admin import SecureModelView
 from portal.contracts.models import Contract
+from portal.tickets import search
+from portal.tickets.api import search_condition
 from portal.tickets.models import Ticket
 from portal.tickets.service import visible
 from portal.tickets.service import visible_contracts
@@ -101,6 +104,7 @@ class TicketView(SecureModelView):
                    "resolve_due", "resolve_breached", "satisfaction")
     column_default_sort = ("id", True)
     column_sortable_list = ("number", "priority", "status", "reported_at", "resolve_due")
+    column_searchable_list = ("title", "description")  # the box is served by search.py, not LIKE
     column_filters = ("status", "priority", "category", "resolve_breached", "response_breached",
                       HospitalFilter(Ticket.hospital, _l("Hospital")),
                       ReportedBetween(Ticket.reported_at, _l("Reported at")),
@@ -131,9 +135,15 @@ class TicketView(SecureModelView):
             return redirect(self._get_list_url(view_args.clone(page=MAX_PAGE - 1)))
         return super().index_view()
 
-    def get_list(self, page, *args, **kwargs):
+    def get_list(self, page, sort_column, sort_desc, search_text, filters, execute=True, page_size=None):
         # Pages count from 0 in flask-admin; whatever calls this never walks past the cap.
-        return super().get_list(min(page, MAX_PAGE - 1) if page else page, *args, **kwargs)
+        page = min(page, MAX_PAGE - 1) if page else page
+        # The search box goes through the segmented index (get_query), never flask-admin's LIKE.
+        g.ticket_search = (search_text or "").strip()[:search.MAX_QUERY_CHARS]
+        try:
+            return super().get_list(page, sort_column, sort_desc, None, filters, execute, page_size)
+        finally:
+            g.pop("ticket_search", None)
 
     def get_query(self):
         # The list shows the hospital and the assignee: load them with the tickets (one statement
@@ -144,7 +154,17 @@ class TicketView(SecureModelView):
                  .join(Organization, on=(Ticket.hospital == Organization.id), attr="hospital")
                  .switch(Ticket)
                  .join(assignee, JOIN.LEFT_OUTER, on=(Ticket.assignee == assignee.id), attr="assignee"))
+        if g.get("ticket_search"):
+            query = query.where(search_condition(g.ticket_search))
         return self.scoped(query)
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        search.index_ticket(model)  # inside update_model's transaction: title/description may change
+
+    def on_model_delete(self, model):
+        super().on_model_delete(model)
+        search.remove_ticket(model.id)
 
     def scoped(self, query):
         # Beyond the organisation: a reporter sees their own and their department's tickets only.

@@ -7,6 +7,7 @@ from flask import jsonify
 from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
+from peewee import SQL
 
 from portal.api import api_blueprint
 from portal.api.endpoint import api_endpoint
@@ -18,6 +19,7 @@ from portal.api.validation import DateTime
 from portal.api.validation import Integer
 from portal.api.validation import Text
 from portal.api.validation import validate
+from portal.tickets import search
 from portal.tickets import service
 from portal.tickets.models import CATEGORIES
 from portal.tickets.models import CHANNELS
@@ -143,6 +145,15 @@ def validate_each(spec, body):
     return cleaned, details
 
 
+def search_condition(q):
+    """``T2026-000123``: that ticket; otherwise tickets whose title or description has every word
+    of *q* (segmented index, portal/tickets/search.py); a query without words matches nothing."""
+    if NUMBER.match(q):
+        return Ticket.number == q
+    condition = search.matching(q)
+    return condition if condition is not None else SQL("1 = 0")
+
+
 def _ticket_id(ticket_id):
     if not 0 < ticket_id <= MAX_ID:
         raise ApiError(404, _("No such ticket."))
@@ -168,7 +179,7 @@ def list_tickets():
             query = query.where(field == args[name])
     q = (args.get("q") or "").strip()
     if q:
-        query = query.where(Ticket.number == q) if NUMBER.match(q) else query.where(Ticket.title.contains(q))
+        query = query.where(search_condition(q))
     return jsonify(keyset_page(query, Ticket.id, ticket_json))
 
 

@@ -11,6 +11,7 @@ from portal.plugins import Plugin
 from portal.tickets import admin
 from portal.tickets import api
 from portal.tickets import demo
+from portal.tickets import search
 from portal.tickets import tasks
 from portal.tickets import views
 from portal.tickets.models import MODELS
@@ -41,10 +42,15 @@ def queue_indexes(database):
                              f" ON ticket ({column}, status, resolve_due)")
 
 
+def create_ticket_search_index(database):
+    """The segmented full-text index of ticket titles and descriptions, back-filled (search.py)."""
+    search.create_and_backfill(database)
+
+
 plugin = Plugin(
     name="tickets",
     setup=setup,
     requires=("contracts",),
-    migrations=(create_tables_migration(*MODELS), queue_indexes),
+    migrations=(create_tables_migration(*MODELS), queue_indexes, create_ticket_search_index),
     description="Tickets: workflow, SLA deadlines and sweep, hash-chained data changes",
 )

@@ -26,6 +26,7 @@ from portal.permissions import VENDOR_ROLES
 from portal.permissions import scope
 from portal.tickets import chain
 from portal.tickets import deadlines
+from portal.tickets import search
 from portal.tickets.models import PAUSE_STATUSES
 from portal.tickets.models import RUNNING_STATUSES
 from portal.tickets.models import Ticket
@@ -128,9 +129,12 @@ def create_checked(data, actor, details, now=None):
     # everything else that only reads is done before it.
     ticket = _new_ticket(data, contract, system_id, reporter, department, name, department_name,
                          reported_at, now, cal)
+    # Segmenting for the search index is CPU work too (jieba): before the lock, written inside.
+    search_strings = search.index_strings(ticket.title, ticket.description)
     with db.atomic():
         ticket.number = next_number(now.astimezone(cal.tz).year)
         ticket.save(force_insert=True)
+        search.write_rows([(ticket.id, *search_strings)])
         TicketEvent.create(ticket=ticket.id, kind="created", at=reported_at, actor=actor.id, to_status="new",
                            body=ticket.title)
         audit.record("create", ticket, summary=ticket.number, user=actor,
