@@ -13,6 +13,7 @@ from waitress import serve
 from portal import create_app
 from portal.accounts import commands as account_commands
 from portal.db import db
+from portal.db import is_postgres
 from portal.demo import load_demo
 from portal.migrations import pending
 from portal.migrations import upgrade
@@ -49,8 +50,19 @@ def _upgrade(app):
 @main.command()
 def init():
     """Create or upgrade the database (existing data is kept)."""
-    ran = _upgrade(_app())
+    app = _app()
+    ran = _upgrade(app)
+    _optimize(app)
     click.echo(f"applied {len(ran)} migration(s)" + (": " + ", ".join(f"{c} {v}" for c, v in ran) if ran else ""))
+
+
+def _optimize(app):
+    """SQLite never gathers planner statistics by itself: let it refresh those that are stale
+    (cheap; bench/README.md bottleneck 10). PostgreSQL's autovacuum does this already."""
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        if not is_postgres():
+            db.execute_sql("PRAGMA optimize")
 
 
 def _serve(app, host, port, threads):
