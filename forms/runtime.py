@@ -85,6 +85,10 @@ class Walker:
         return self.eval(node.body) if _truthy(self.eval(node.test)) else self.eval(node.orelse)
 
     def _Call(self, node):
+        # Evaluation may meet a source that was never checked (a fuzzer, an old definition):
+        # an unknown name is the engine's error, not the registry's.
+        if node.func.id not in self.ctx.functions:
+            _fail("未知函数 {n}()", "unknown function {n}()", n=node.func.id)
         function = self.ctx.functions.get(node.func.id)
         args = [self.eval(arg) for arg in node.args]
         try:

@@ -209,3 +209,9 @@ def test_arbitrary_text_only_raises_expression_error(source):
         run(source, x=1)
     except ExpressionError:
         pass
+
+
+def test_unchecked_call_of_an_unknown_function_is_the_engines_error():
+    """Found by the fuzzer: evaluating a never-checked source that calls an unregistered name."""
+    with pytest.raises(ExpressionError, match="unknown function x"):
+        run("x(1)")
