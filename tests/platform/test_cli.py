@@ -4,8 +4,10 @@ import os
 import sqlite3
 import subprocess
 import sys
+import uuid
 
 import pytest
+from playhouse.db_url import connect as connect_url
 
 from tests.conftest import IN_CI
 from tests.conftest import service_url
@@ -93,15 +95,25 @@ def test_restore_refuses_a_file_that_is_not_a_backup(instance, tmp_path):
 
 @pytest.mark.postgres
 def test_backup_on_postgresql_uses_pg_dump(tmp_path):
-    url = service_url("WEIBAO_TEST_DATABASE_URL")
+    """pg_dump of a database of the test's own (other tests create and drop schemas meanwhile)."""
+    base = service_url("WEIBAO_TEST_DATABASE_URL")
     if not IN_CI and subprocess.run(["which", "pg_dump"], capture_output=True).returncode != 0:
         pytest.skip("pg_dump missing")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("WEIBAO_")}
-    env.update(WEIBAO_INSTANCE_PATH=str(tmp_path), WEIBAO_DATABASE_URL=url)
-    target = tmp_path / "pg.dump"
-    completed = subprocess.run([sys.executable, "-m", "portal.cli", "backup", str(target)], env=env, capture_output=True, text=True)
-    assert completed.returncode == 0, completed.stderr
-    assert target.read_bytes()[:5] == b"PGDMP"
+    name = "weibao_backup_" + uuid.uuid4().hex[:10]
+    server = connect_url(base)
+    server.execute_sql(f"CREATE DATABASE {name}")
+    try:
+        url = base.rsplit("/", 1)[0] + "/" + name
+        env = {key: value for key, value in os.environ.items() if not key.startswith("WEIBAO_")}
+        env.update(WEIBAO_INSTANCE_PATH=str(tmp_path), WEIBAO_DATABASE_URL=url)
+        for command in (["init"], ["backup", str(tmp_path / "pg.dump")]):
+            completed = subprocess.run([sys.executable, "-m", "portal.cli", *command], env=env,
+                                       capture_output=True, text=True, timeout=300)
+            assert completed.returncode == 0, completed.stderr
+        assert (tmp_path / "pg.dump").read_bytes()[:5] == b"PGDMP"
+    finally:
+        server.execute_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        server.close()
 
 
 @pytest.mark.slow
