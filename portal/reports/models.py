@@ -19,12 +19,17 @@ from portal.db import BaseModel
 from portal.db import UTCDateTimeField
 
 
-class PraiseLetter(BaseModel):
-    """A written letter of praise from the hospital (seed 002: +2 points each)."""
+class ContractEvidence(BaseModel):
+    """Columns every evidence row shares: its contract, the contract's two parties for scoping."""
 
     contract = ForeignKeyField(Contract, backref="+", on_delete="CASCADE")
     hospital = ForeignKeyField(Organization, backref="+", on_delete="RESTRICT")
     vendor = ForeignKeyField(Organization, backref="+", on_delete="RESTRICT")
+
+
+class PraiseLetter(ContractEvidence):
+    """A written letter of praise from the hospital (seed 002: +2 points each)."""
+
     received_on = DateField(index=True)
     title = CharField(max_length=200)
     note = TextField(default="")
@@ -35,12 +40,9 @@ class PraiseLetter(BaseModel):
         return f"{self.received_on} {self.title}"
 
 
-class SurveyResult(BaseModel):
+class SurveyResult(ContractEvidence):
     """A tabulated satisfaction survey (信息中心制表格发给临床打分): mean score 1–5 over N answers."""
 
-    contract = ForeignKeyField(Contract, backref="+", on_delete="CASCADE")
-    hospital = ForeignKeyField(Organization, backref="+", on_delete="RESTRICT")
-    vendor = ForeignKeyField(Organization, backref="+", on_delete="RESTRICT")
     year = IntegerField(index=True)
     mean_score = DecimalField(max_digits=4, decimal_places=2, auto_round=True)
     respondents = IntegerField(default=1)
@@ -52,12 +54,9 @@ class SurveyResult(BaseModel):
         return f"{self.year}: {self.mean_score} × {self.respondents}"
 
 
-class WeeklyConfirmation(BaseModel):
+class WeeklyConfirmation(ContractEvidence):
     """A hospital_it user's confirmation of one week's sheet, with the content they confirmed."""
 
-    contract = ForeignKeyField(Contract, backref="+", on_delete="CASCADE")
-    hospital = ForeignKeyField(Organization, backref="+", on_delete="RESTRICT")
-    vendor = ForeignKeyField(Organization, backref="+", on_delete="RESTRICT")
     week_start = DateField()  # the Monday, in the installation's time zone
     checksum = CharField(max_length=64)  # sha256 of the canonical JSON snapshot
     snapshot_json = TextField()
