@@ -609,6 +609,20 @@ def database_size(url):
     return db.execute_sql("SELECT pg_database_size(current_database())").fetchone()[0]
 
 
+def upgrade_schema(url):
+    """Bring a reused benchmark database to the current schema, as `weibao init` does."""
+    from portal.db import db
+    from portal.migrations import upgrade
+
+    app = make_app(url)
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        try:
+            return upgrade([plugin for _, plugin in app.extensions["weibao"].registry("plugin").items()])
+        finally:
+            db.close()
+
+
 def generate(url, tickets, hospitals=100, seed=20260501, log=print):
     from portal.db import db
     from portal.migrations import upgrade
