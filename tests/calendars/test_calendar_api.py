@@ -10,19 +10,12 @@ import pytest
 from portal.calendar import official_days
 from portal.calendars import service
 from portal.calendars.models import CalendarDay
+from tests.portal.test_calendar import ADJUSTED_WORKDAYS_2026
+from tests.portal.test_calendar import HOLIDAY_BLOCKS_2026
 
-# (name, first day off, last day off, last working day before, first working day after)
-BLOCKS_2026 = [
-    ("元旦", date(2026, 1, 1), date(2026, 1, 3), date(2025, 12, 31), date(2026, 1, 4)),
-    ("春节", date(2026, 2, 15), date(2026, 2, 23), date(2026, 2, 14), date(2026, 2, 24)),
-    ("清明", date(2026, 4, 4), date(2026, 4, 6), date(2026, 4, 3), date(2026, 4, 7)),
-    ("劳动节", date(2026, 5, 1), date(2026, 5, 5), date(2026, 4, 30), date(2026, 5, 6)),
-    ("端午", date(2026, 6, 19), date(2026, 6, 21), date(2026, 6, 18), date(2026, 6, 22)),
-    ("中秋", date(2026, 9, 25), date(2026, 9, 27), date(2026, 9, 24), date(2026, 9, 28)),
-    ("国庆节", date(2026, 10, 1), date(2026, 10, 7), date(2026, 9, 30), date(2026, 10, 8)),
-]
-ADJUSTED_2026 = [date(2026, 1, 4), date(2026, 2, 14), date(2026, 2, 28), date(2026, 5, 9), date(2026, 9, 20),
-                 date(2026, 10, 10)]
+# The official 2026 table, written out once beside the pure calendar's tests.
+BLOCKS_2026 = HOLIDAY_BLOCKS_2026
+ADJUSTED_2026 = [day for day, _holiday in ADJUSTED_WORKDAYS_2026]
 
 
 def due(client, headers, start, minutes, clock="business"):
