@@ -1,4 +1,5 @@
-"""The database: one peewee proxy, bound per app; connections per request; IMMEDIATE writes on SQLite."""
+"""The database: one peewee proxy, bound per app; pooled connections lent per request; IMMEDIATE
+writes on SQLite."""
 
 import os
 from datetime import datetime
@@ -12,6 +13,8 @@ from peewee import Model
 from peewee import PostgresqlDatabase
 from peewee import SqliteDatabase
 from playhouse.db_url import connect as connect_url
+from playhouse.pool import PooledPostgresqlDatabase
+from playhouse.pool import PooledSqliteDatabase
 
 db = DatabaseProxy()
 
@@ -25,6 +28,14 @@ SQLITE_PRAGMAS = {
     "secure_delete": 1,
     "cache_size": -32000,
 }
+
+#: Connections are lent per request and kept open between requests. Opening one per request cost
+#: more than a whole list page's queries: SQLite re-ran the pragmas, re-parsed the schema and lost
+#: its 32 MB page cache every time; PostgreSQL paid a backend start-up. A request waits up to
+#: ``timeout`` seconds for a free connection rather than failing; an idle one is recycled after
+#: ``stale_timeout`` seconds. The cap bounds one process (waitress' 8 threads, the embedded
+#: consumer's threads, the scheduler) well below PostgreSQL's default of 100 connections.
+POOL = {"max_connections": 24, "stale_timeout": 300, "timeout": 30}
 
 
 class BaseModel(Model):
@@ -43,14 +54,16 @@ def database_for(url, instance_path):
         path = url.split("://", 1)[1].lstrip("/") if "://" in url else url
         return _sqlite("/" + path if url.startswith("sqlite:////") else path)
     if scheme in ("postgres", "postgresql", "postgresext"):
-        return connect_url(url.replace("postgres://", "postgresql://", 1))
+        database = connect_url(url.replace("postgres://", "postgresql://", 1))
+        return PooledPostgresqlDatabase(database.database, **POOL, **database.connect_params)
     raise ValueError(f"unsupported WEIBAO_DATABASE_URL scheme {scheme!r}; use sqlite or postgresql")
 
 
 def _sqlite(path):
     # Every transaction begins IMMEDIATE: deferred read-then-write transactions failed 31-64%
     # with "database is locked" under several processes (DESIGN.md section 10); IMMEDIATE gave 0.
-    return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
+    # A pooled connection is lent to one thread at a time, but not always to the thread that opened it.
+    return PooledSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE", check_same_thread=False, **POOL)
 
 
 def is_sqlite():
@@ -77,6 +90,12 @@ def init_db(app):
     def _close(exc):
         if not db.is_closed() and not db.in_transaction():
             db.close()
+
+
+def close_pool(database):
+    """Really close every pooled connection of *database* (tests, restore, shutdown)."""
+    if hasattr(database, "close_all"):
+        database.close_all()
 
 
 def bound_app_database():

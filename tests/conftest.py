@@ -21,6 +21,7 @@ from portal.accounts.models import Department
 from portal.accounts.models import Organization
 from portal.accounts.models import User
 from portal.accounts.passwords import hash_password
+from portal.db import close_pool
 from portal.db import db
 from portal.migrations import upgrade
 
@@ -88,9 +89,15 @@ def make_app(tmp_path, monkeypatch, database_url):
             db.connect(reuse_if_open=True)
             upgrade([plugin for _, plugin in app.extensions["weibao"].registry("plugin").items()])
             db.close()
+        built.append(app)
         return app
 
-    return build
+    built = []
+    yield build
+    # Pooled connections outlive requests; close them so a test's files and PostgreSQL schema
+    # are not held open by the next thousand tests' worth of idle connections.
+    for app in built:
+        close_pool(app.extensions["weibao"].database)
 
 
 @pytest.fixture
