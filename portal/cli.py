@@ -15,7 +15,8 @@ from portal.accounts import commands as account_commands
 from portal.db import db
 from portal.db import is_postgres
 from portal.demo import load_demo
-from portal.migrations import pending
+from portal.migrations import NEEDS_INIT
+from portal.migrations import pending_migrations
 from portal.migrations import upgrade
 from portal.queue import start_embedded_consumer
 
@@ -66,12 +67,8 @@ def _optimize(app):
 
 
 def _serve(app, host, port, threads):
-    with app.app_context():
-        plugins = [plugin for _, plugin in app.extensions["weibao"].registry("plugin").items()]
-        waiting = pending(plugins)
-        db.close()
-    if waiting:
-        raise click.ClickException("the database needs upgrading first: run `weibao init`")
+    if pending_migrations(app):
+        raise click.ClickException(NEEDS_INIT)
     consumer = start_embedded_consumer(app)
     click.echo(f"Weibao serving on http://{host}:{port}/ (queue consumer running in this process)")
     try:
@@ -113,14 +110,17 @@ def demo(host, port, no_run):
 @main.command()
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--periodic/--no-periodic", default=True, show_default=True,
-              help="Run the periodic tasks here (with several workers, one is enough; they are idempotent anyway).")
+              help="Schedule the periodic tasks here too (safe on every worker: each task's minute is "
+                   "claimed by one scheduler, so it runs once).")
 @click.option("--max-delay", default=2.0, show_default=True, type=float,
               help="Longest pause between polls of an idle queue, in seconds (SQLite queue; Redis blocks).")
 @click.option("--worker-type", type=click.Choice(["thread", "process"]), default="thread", show_default=True,
               help="process: one OS process per worker (no GIL sharing; each opens its own connections).")
 def worker(workers, periodic, max_delay, worker_type):
-    """Run a queue consumer (scale-out: one or more per machine beside the web processes)."""
+    """Run a queue consumer (scale-out: one or more beside `gunicorn 'portal.wsgi:app'`)."""
     app = _app()
+    if pending_migrations(app):
+        raise click.ClickException(NEEDS_INIT)
     Consumer(app.extensions["weibao"].huey, workers=workers, worker_type=worker_type, periodic=periodic,
              max_delay=max_delay).run()
 

@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -50,11 +51,29 @@ def load_config(app, overrides=None):
 
 
 def _instance_secret_key(folder):
-    """Read instance/secret_key, creating it once with mode 0600 (never a constant in code)."""
+    """Read instance/secret_key, creating it once with mode 0600 (never a constant in code).
+
+    Several processes may start at once on a fresh folder (gunicorn's workers, `weibao worker`s).
+    Each writes a complete key to a private temporary file and publishes it with link(), which
+    fails when the name exists: the file is never seen half-written, and every process ends up
+    with the one key that was published first.
+    """
     path = folder / "secret_key"
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-    return path.read_text().strip()
+        fd, temporary = tempfile.mkstemp(prefix=".secret_key-", dir=folder)  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass  # another process published its key first: read that one below
+        finally:
+            os.unlink(temporary)
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty; delete it to have a new key made (this logs everyone out)")
+    return key

@@ -58,6 +58,20 @@ def pending(plugins):
     ]
 
 
+NEEDS_INIT = "the database needs upgrading first: run `weibao init`"
+
+
+def pending_migrations(app):
+    """The migrations `weibao init` would apply to *app*'s database; web and queue processes
+    refuse to start while any are (migrations never run at a process's start, where several
+    processes would race)."""
+    with app.app_context():
+        plugins = [plugin for _, plugin in app.extensions["weibao"].registry("plugin").items()]
+        waiting = pending(plugins)
+        db.close()
+    return waiting
+
+
 def create_tables_migration(*models):
     """Return a migration that creates *models* (the usual first migration of a plugin)."""
 
