@@ -14,6 +14,7 @@ from peewee import JOIN
 from peewee import Case
 
 from portal.accounts.models import User
+from portal.admin import local_datetime
 from portal.api.errors import ApiError
 from portal.api.validation import validate
 from portal.auth import role_required
@@ -37,7 +38,15 @@ from portal.tickets.workflow import allowed_actions
 
 blueprint = Blueprint("tickets", __name__, template_folder="templates")
 PAGE = 30
-QUEUE_LIMIT = 200
+#: The queue shows the nearest deadlines a page at a time; an engineer works from the top, and
+#: 50 rows render in a third of the time 200 did (bench/README.md).
+QUEUE_PAGE = 50
+QUEUE_MAX_PAGES = 20
+#: What a row of the queue shows: reading whole tickets (50 columns, 15 of them times) cost more
+#: than rendering them.
+ROW_COLUMNS = (Ticket.id, Ticket.number, Ticket.title, Ticket.priority, Ticket.status, Ticket.reported_at,
+               Ticket.response_due, Ticket.resolve_due, Ticket.response_breached, Ticket.resolve_breached,
+               Ticket.sla_level)
 OPEN = ("new", "accepted", "in_progress", "waiting_customer", "waiting_authorization", "reopened")
 REPORTING_ROLES = ("reporter", "hospital_it", "engineer", "manager")
 
@@ -50,7 +59,8 @@ def _labels():
 
 
 def _local_time(value):
-    return api.iso(value)[:16].replace("T", " ") if value else ""
+    """A stored time as the installation's local "YYYY-MM-DD HH:MM", as the admin lists show it."""
+    return local_datetime(None, value) if value else ""
 
 
 def _user():
@@ -115,12 +125,17 @@ def mine():
 @role_required("engineer", "manager", "hospital_it")
 def queue():
     nearest = Case(None, [(Ticket.status == "new", Ticket.response_due)], Ticket.resolve_due)
-    query = service.visible(Ticket.select(), _user()).where(Ticket.status.in_(OPEN))
-    if request.args.get("assigned") == "me":
+    query = service.visible(Ticket.select(*ROW_COLUMNS), _user()).where(Ticket.status.in_(OPEN))
+    mine_only = request.args.get("assigned") == "me"
+    if mine_only:
         query = query.where(Ticket.assignee == current_user.id)
-    rows = list(query.order_by(nearest.asc(nulls="LAST"), Ticket.id).limit(QUEUE_LIMIT + 1))
-    return render_template("tickets/queue.html", tickets=rows[:QUEUE_LIMIT], truncated=len(rows) > QUEUE_LIMIT,
-                           limit=QUEUE_LIMIT)
+    page = request.args.get("page", "1")
+    page = min(int(page), QUEUE_MAX_PAGES) if page.isdigit() and 0 < len(page) < 4 and int(page) > 0 else 1
+    rows = list(query.order_by(nearest.asc(nulls="LAST"), Ticket.id)
+                .offset((page - 1) * QUEUE_PAGE).limit(QUEUE_PAGE + 1))
+    more = len(rows) > QUEUE_PAGE and page < QUEUE_MAX_PAGES
+    return render_template("tickets/queue.html", tickets=rows[:QUEUE_PAGE], page=page, more=more,
+                           assigned="me" if mine_only else None, last_page=page == QUEUE_MAX_PAGES and len(rows) > QUEUE_PAGE)
 
 
 def level_class(ticket):
