@@ -1,7 +1,7 @@
 """Knowledge-base search: one interface, two backends, visibility enforced inside the query.
 
 Text is segmented in Python (knowledge_base.segment: jieba search mode plus whole Latin codes),
-so both backends index the same space-separated words:
+so both backends index the same space-separated words; the index tables are portal.text_index's:
 
 * SQLite: an FTS5 table ``kb_search_fts(title, body)`` keyed by the article id (rowid), created
   with ``segment.FTS5_TOKENIZE``, ranked with bm25 (title weighted ``TITLE_WEIGHT`` times).
@@ -24,13 +24,15 @@ from dataclasses import field
 
 from peewee import SQL
 
-from portal.db import db
-from portal.db import is_postgres
-
 from knowledge_base import segment
 from knowledge_base.models import Article
 from knowledge_base.models import ArticleSystem
 from knowledge_base.models import KbState
+from portal.db import db
+from portal.db import is_postgres
+from portal.text_index import TextIndex
+from portal.text_index import fts5_expression
+from portal.text_index import tsquery_sql
 
 FTS_TABLE = "kb_search_fts"
 PG_TABLE = "kb_search_index"
@@ -44,6 +46,8 @@ MAX_LIMIT = 50
 RANK_CANDIDATES = 1000
 FINGERPRINT_KEY = "dictionary_fingerprint"
 EDITOR_ROLES = frozenset({"engineer", "manager", "admin"})
+INDEX = TextIndex(fts_table=FTS_TABLE, pg_table=PG_TABLE, key="article_id", parent=Article._meta.table_name,
+                  tokenize=segment.FTS5_TOKENIZE, weights=("A", "B"), separate=("title",))
 
 
 # --- who sees what -------------------------------------------------------------------------------
@@ -115,18 +119,7 @@ def visible_articles(user, public_only=False):
 
 def create_index(database=None):
     """Create the search index of the bound backend (a migration calls this)."""
-    if is_postgres():
-        db.execute_sql(
-            f"CREATE TABLE IF NOT EXISTS {PG_TABLE} ("
-            f" article_id INTEGER PRIMARY KEY REFERENCES {Article._meta.table_name}(id) ON DELETE CASCADE,"
-            " document tsvector NOT NULL)"
-        )
-        db.execute_sql(f"CREATE INDEX IF NOT EXISTS {PG_TABLE}_document ON {PG_TABLE} USING GIN (document)")
-    else:
-        tokenize = segment.FTS5_TOKENIZE.replace('"', '""')
-        db.execute_sql(
-            f'CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(title, body, tokenize="{tokenize}")'
-        )
+    INDEX.create()
     _set_state(FINGERPRINT_KEY, segment.dictionary_fingerprint())
 
 
@@ -160,60 +153,33 @@ def index_article(article):
 
 def write_index_rows(rows, replace=True):
     """Write (article_id, title_string, body_string) rows; ``replace`` drops old rows first."""
-    rows = list(rows)
-    if not rows:
-        return
-    if is_postgres():
-        values = ", ".join(
-            ["(%s, setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B'),"
-             " to_tsvector('simple', %s))"] * len(rows)
-        )
-        params = [value for article_id, title, body in rows for value in (article_id, title, body, title)]
-        db.execute_sql(
-            f"INSERT INTO {PG_TABLE} (article_id, document, title_document) VALUES {values}"
-            " ON CONFLICT (article_id) DO UPDATE SET document = EXCLUDED.document,"
-            " title_document = EXCLUDED.title_document",
-            params,
-        )
-        return
-    cursor = db.cursor()
-    if replace:
-        cursor.executemany(f"DELETE FROM {FTS_TABLE} WHERE rowid = ?", [(row[0],) for row in rows])
-    cursor.executemany(f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (?, ?, ?)", rows)
+    INDEX.write(rows, replace=replace)
 
 
 def remove_article(article_id):
     """Take an article out of the index; call inside the transaction that deletes it."""
-    if is_postgres():
-        db.execute_sql(f"DELETE FROM {PG_TABLE} WHERE article_id = %s", (article_id,))
-    else:
-        db.execute_sql(f"DELETE FROM {FTS_TABLE} WHERE rowid = ?", (article_id,))
+    INDEX.remove(article_id)
 
 
 def clear_index():
-    db.execute_sql(f"DELETE FROM {PG_TABLE if is_postgres() else FTS_TABLE}")
+    """Empty the index (rebuild_index fills it again)."""
+    INDEX.clear()
+
+
+def _rows_for(articles):
+    """Index rows of a batch of articles, with their systems read in one query."""
+    systems = {}
+    for row in ArticleSystem.select().where(ArticleSystem.article << [a.id for a in articles]).order_by(ArticleSystem.id):
+        systems.setdefault(row.article_id, []).append(row.name)
+    return [(a.id, *searchable_text(a.title, a.plain_text, a.category, a.tag_list, systems.get(a.id, ()), a.summary))
+            for a in articles]
 
 
 def rebuild_index(batch_size=500):
     """Re-segment every article and rebuild the index in one transaction; return the count."""
-    count = 0
     with db.atomic():
         clear_index()
-        last_id = 0
-        while True:
-            articles = list(Article.select().where(Article.id > last_id).order_by(Article.id).limit(batch_size))
-            if not articles:
-                break
-            systems = {}
-            for row in ArticleSystem.select().where(ArticleSystem.article << [a.id for a in articles]).order_by(ArticleSystem.id):
-                systems.setdefault(row.article_id, []).append(row.name)
-            write_index_rows(
-                [(a.id, *searchable_text(a.title, a.plain_text, a.category, a.tag_list, systems.get(a.id, ()), a.summary))
-                 for a in articles],
-                replace=False,
-            )
-            count += len(articles)
-            last_id = articles[-1].id
+        count = INDEX.backfill(Article.select(), _rows_for, batch_size)
         _set_state(FINGERPRINT_KEY, segment.dictionary_fingerprint())
     optimize_index()
     return count
@@ -222,11 +188,11 @@ def rebuild_index(batch_size=500):
 def optimize_index():
     """Merge the FTS5 segments after a bulk load (SQLite); refresh planner statistics (PostgreSQL)."""
     if is_postgres():
-        db.execute_sql(f"ANALYZE {PG_TABLE}")
+        INDEX.optimize()
         db.execute_sql(f"ANALYZE {Article._meta.table_name}")
     else:
         with db.atomic():
-            db.execute_sql(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('optimize')")
+            INDEX.optimize()
 
 
 def index_is_stale():
@@ -302,8 +268,7 @@ def _ranked_ids_postgres(terms, rule, limit, require_all):
     backwards testing every row, and sequential scans are off for this one statement (a seq scan
     detoasts every tsvector; its cost model does not see that and picked it for frequent words).
     """
-    joiner = " && " if require_all else " || "
-    tsquery = "(" + joiner.join(["plainto_tsquery('simple', %s)"] * len(terms)) + ")"
+    tsquery = tsquery_sql(len(terms), require_all)
     where, params = _visible_sql(rule, "%s")
     sql = (
         f"WITH c AS MATERIALIZED ("
@@ -330,11 +295,6 @@ def maximal_terms(terms):
     return [term for term in terms if not any(term != other and term in other for other in terms)]
 
 
-def _fts5_expression(terms, require_all):
-    quoted = ['"' + term.replace('"', '""') + '"' for term in terms]
-    return (" AND " if require_all else " OR ").join(quoted)
-
-
 def _ranked(query, rule, limit):
     terms = segment.query_terms(query or "")
     if not terms:
@@ -353,7 +313,7 @@ def _ranked(query, rule, limit):
         if is_postgres():
             rows = _ranked_ids_postgres(attempt_terms, rule, limit, require_all)
         else:
-            rows = _ranked_ids_sqlite(_fts5_expression(attempt_terms, require_all), rule, limit)
+            rows = _ranked_ids_sqlite(fts5_expression(attempt_terms, require_all), rule, limit)
         if len(rows) >= limit:
             break
     return rows, terms

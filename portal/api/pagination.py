@@ -43,16 +43,21 @@ def decode_cursor(cursor):
     return values
 
 
-def keyset_page(query, id_field, serialize, descending=True):
-    """Return the API list shape for *query* paged by its integer primary key."""
+def keyset_page(query, id_field, serialize, descending=True, order_field=None):
+    """Return the API list shape for *query* paged by its integer primary key.
+
+    ``order_field`` is a column equal to the key that the database can walk in order more cheaply
+    (a full-text index's rowid joined to the key); the cursor is the same number either way.
+    """
+    order_field = order_field or id_field
     limit, cursor = page_args()
     if cursor:
         try:
             last_id = int(cursor[0])
         except (TypeError, ValueError, IndexError):
             raise ApiError(400, _("Invalid cursor.")) from None
-        query = query.where(id_field < last_id if descending else id_field > last_id)
-    rows = list(query.order_by(id_field.desc() if descending else id_field.asc()).limit(limit + 1))
+        query = query.where(order_field < last_id if descending else order_field > last_id)
+    rows = list(query.order_by(order_field.desc() if descending else order_field.asc()).limit(limit + 1))
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor([getattr(rows[-1], id_field.name)]) if more and rows else None
