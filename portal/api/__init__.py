@@ -1,5 +1,6 @@
 """The /api/v1 base: health, the OpenAPI document and the shared error handling."""
 
+import functools
 from importlib import metadata
 
 from flask import Blueprint
@@ -20,8 +21,10 @@ HEALTH_SCHEMA = {
 }
 
 
+@functools.cache
 def weibao_version():
-    """Return the installed distribution's version."""
+    """Return the installed distribution's version (read once: parsing the metadata costs more
+    than the rest of a health check)."""
     try:
         return metadata.version("weibao")
     except metadata.PackageNotFoundError:

@@ -1,6 +1,7 @@
 """/api/v1/tickets: list, create, read with the timeline, transitions, comments, data changes."""
 
 import re
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask import jsonify
@@ -95,13 +96,12 @@ DATA_CHANGE_SCHEMA = {"type": "object", "properties": {
     "recorded_at": {"type": "string"}, "prev_hash": {"type": "string"}, "hash": {"type": "string"}}}
 
 
-def iso(value):
-    """An aware time as ISO 8601 in the installation's time zone (None stays None)."""
+def iso(value, zone=None):
+    """An aware time as ISO 8601 in the installation's time zone (None stays None); pass *zone*
+    when converting many."""
     if value is None:
         return None
-    from zoneinfo import ZoneInfo
-
-    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).isoformat()
+    return value.astimezone(zone or ZoneInfo(current_app.config["TIMEZONE"])).isoformat()
 
 
 def event_json(event):
@@ -109,16 +109,23 @@ def event_json(event):
             "to_status": event.to_status, "body": event.body}
 
 
+JSON_PLAIN = ("id", "number", "status", "title", "description", "category", "priority", "channel", "reporter_name",
+              "reporter_department", "reporter_phone", "paused_minutes", "response_breached", "onsite_breached",
+              "resolve_breached", "sla_level", "resolution", "root_cause", "satisfaction", "kb_article_id")
+JSON_LINKS = ("contract", "hospital", "vendor", "system", "reporter", "assignee", "accepted_by")
+JSON_TIMES = ("reported_at", "accepted_at", "first_response_at", "onsite_arrived_at", "resolved_at", "closed_at",
+              "authorized_at", "confirmed_at", "response_due", "onsite_due", "resolve_due")
+#: What a list reads per ticket: the columns ticket_json shows, no more.
+JSON_COLUMNS = tuple(Ticket._meta.fields[name] for name in (*JSON_PLAIN, *JSON_LINKS, *JSON_TIMES))
+
+
 def ticket_json(ticket, events=None):
-    data = {name: getattr(ticket, name) for name in (
-        "id", "number", "status", "title", "description", "category", "priority", "channel", "reporter_name",
-        "reporter_department", "reporter_phone", "paused_minutes", "response_breached", "onsite_breached",
-        "resolve_breached", "sla_level", "resolution", "root_cause", "satisfaction", "kb_article_id")}
-    for name in ("contract", "hospital", "vendor", "system", "reporter", "assignee", "accepted_by"):
+    data = {name: getattr(ticket, name) for name in JSON_PLAIN}
+    for name in JSON_LINKS:
         data[f"{name}_id"] = getattr(ticket, f"{name}_id")
-    for name in ("reported_at", "accepted_at", "first_response_at", "onsite_arrived_at", "resolved_at", "closed_at",
-                 "authorized_at", "confirmed_at", "response_due", "onsite_due", "resolve_due"):
-        data[name] = iso(getattr(ticket, name))
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    for name in JSON_TIMES:
+        data[name] = iso(getattr(ticket, name), zone)
     if events is not None:
         data["events"] = [event_json(event) for event in events]
     return data
@@ -172,15 +179,21 @@ def list_tickets():
         if name in raw:
             raw[name] = int(raw[name]) if raw[name].isdigit() and len(raw[name]) < 19 else raw[name]
     args = validate(LIST_QUERY, raw)
-    query = service.visible(Ticket.select(), _user())
+    query = service.visible(Ticket.select(*JSON_COLUMNS), _user())
     for name, field in (("status", Ticket.status), ("priority", Ticket.priority),
                         ("contract_id", Ticket.contract), ("assignee_id", Ticket.assignee)):
         if args.get(name) is not None:
             query = query.where(field == args[name])
     q = (args.get("q") or "").strip()
-    if q:
-        query = query.where(search_condition(q))
-    return jsonify(keyset_page(query, Ticket.id, ticket_json))
+    order_field = None
+    if q and NUMBER.match(q):
+        query = query.where(Ticket.number == q)
+    elif q:
+        found = search.newest_matching(query, q)
+        if found is None:
+            return jsonify({"items": [], "next_cursor": None})
+        query, order_field = found
+    return jsonify(keyset_page(query, Ticket.id, ticket_json, order_field=order_field))
 
 
 @blueprint.post("/tickets")

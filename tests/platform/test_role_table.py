@@ -92,14 +92,34 @@ def test_api_endpoints_follow_the_role_table(app, make_user, role):
             assert response.status_code == 403, f"{role} {method} {rule.rule}: {response.status_code}, table refuses"
 
 
-def test_revoked_token_is_refused(app, make_user):
+@pytest.fixture
+def admin_api(app, make_user):
+    """(client, bearer headers, user) for an admin's API token that has answered once."""
     user = make_user("admin")
     with app.app_context():
         token = commands.create_token(user.username)
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/users", headers=headers).status_code == 200
+    return client, headers, user
+
+
+def test_revoked_token_is_refused(admin_api):
+    client, headers, _user = admin_api
     ApiToken.update(revoked_at=utcnow()).execute()
+    assert client.get("/api/v1/users", headers=headers).status_code == 401
+
+
+def test_a_deactivated_users_token_is_refused_and_the_token_loads_in_one_statement(admin_api):
+    from bench.querycount import count_queries
+    from portal.accounts.models import User
+
+    client, headers, user = admin_api
+    with count_queries() as queries:
+        assert client.get("/api/v1/users", headers=headers).status_code == 200
+    token_reads = [sql for sql, _ in queries if 'FROM "api_token"' in sql]
+    assert len(token_reads) == 1 and '"organization"' in token_reads[0]
+    User.update(active=False).where(User.id == user.id).execute()
     assert client.get("/api/v1/users", headers=headers).status_code == 401
 
 
