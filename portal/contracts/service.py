@@ -134,7 +134,8 @@ def consume_quota(contract, kind, amount, source_type, source_id, at=None, note=
     return usage
 
 
-def _number(value):
+def plain_number(value):
+    """A quantity as JSON shows it: an int when whole, else a float."""
     value = Decimal(value)
     return int(value) if value == value.to_integral_value() else float(value)
 
@@ -149,8 +150,8 @@ def quota_status(contract, at=None):
         items.append({
             "id": quota.id, "kind": quota.kind, "period": quota.period,
             "period_start": first.isoformat(), "period_end": last.isoformat(),
-            "limit": _number(quota.limit), "used": _number(used), "remaining": _number(quota.limit - used),
-            "unit": quota.unit, "per_item_max": None if quota.per_item_max is None else _number(quota.per_item_max),
+            "limit": plain_number(quota.limit), "used": plain_number(used), "remaining": plain_number(quota.limit - used),
+            "unit": quota.unit, "per_item_max": None if quota.per_item_max is None else plain_number(quota.per_item_max),
             "over_limit": used > quota.limit,
         })
     return items
@@ -163,15 +164,16 @@ def quota_burndown(contract, quota, at=None):
     low, high = _day_span_utc(first, last)
     tz = current_calendar().tz
     remaining = Decimal(quota.limit)
-    points = [(first, _number(remaining))]
+    points = [(first, plain_number(remaining))]
     for usage in (QuotaUsage.select().where((QuotaUsage.quota == quota) & (QuotaUsage.at >= low)
                                             & (QuotaUsage.at < high)).order_by(QuotaUsage.at)):
         remaining -= usage.amount
-        points.append((usage.at.astimezone(tz).date(), _number(remaining)))
+        points.append((usage.at.astimezone(tz).date(), plain_number(remaining)))
     return first, last, points
 
 
-def _merged_minutes(spans):
+def merged_minutes(spans):
+    """Minutes covered by (start, end) *spans*, overlaps counted once."""
     total = 0.0
     current = None
     for low, high in sorted(spans):
@@ -225,7 +227,7 @@ def uptime(contract, year, month=None, now=None):
     period_minutes = (window[1] - window[0]).total_seconds() / 60 if window else 0
     rows = []
     for system in systems:
-        down = _merged_minutes(spans[system.id])
+        down = merged_minutes(spans[system.id])
         percent = round(100 * (1 - down / period_minutes), 3) if period_minutes else None
         rows.append({"system_id": system.id, "name": system.name, "class": system.system_class,
                      "downtime_minutes": round(down, 2), "uptime_percent": percent})

@@ -5,16 +5,14 @@ from datetime import timedelta
 
 from peewee import fn
 
+from portal.accounts.models import Organization
 from portal.accounts.models import utcnow
 from portal.calendars.service import current_calendar
-from portal.contracts import service as contracts
 from portal.contracts.access import scoped_contracts
 from portal.contracts.models import Contract
-from portal.contracts.models import PaymentInstallment
-from portal.contracts.models import Quota
+from portal.reports import cards
 from portal.reports import figures
 from portal.reports import labels
-from portal.reports import monthly
 from portal.reports import periods
 from portal.tickets.models import PRIORITIES
 from portal.tickets.models import Ticket
@@ -22,13 +20,13 @@ from portal.tickets.service import visible
 
 CONTRACT_LIMIT = 12
 AWAITING_LIMIT = 20
-HORIZON_DAYS = 90
 
 
 def awaiting(user):
     """Tickets waiting for *user*: confirmations and authorizations for the hospital, the
     engineer's own open work, unassigned new tickets for the vendor's manager."""
-    query = visible(Ticket.select(), user)
+    # Only what the list shows: the rows are wide (description, resolution) and the list is read on every log-in.
+    query = visible(Ticket.select(Ticket.id, Ticket.number, Ticket.title, Ticket.status), user)
     if user.role in ("hospital_it",):
         query = query.where(Ticket.status.in_(("waiting_authorization", "resolved")))
     elif user.role == "reporter":
@@ -54,31 +52,25 @@ def upcoming_inspections(today):
     items = []
     for year in (today.year, today.year + 1):
         for day, block in cal.pre_holiday_inspections(year):
-            if today <= day <= today + timedelta(days=HORIZON_DAYS):
+            if today <= day <= today + timedelta(days=cards.HORIZON_DAYS):
                 items.append({"day": day, "kind": "pre_holiday", "name": block.name})
     quarter_end = periods.quarter_period(today.year, (today.month - 1) // 3 + 1).last
     items.append({"day": quarter_end, "kind": "quarterly", "name": ""})
     return sorted(items, key=lambda item: item["day"])
 
 
-def contract_figures(contract, now, today):
-    month = periods.month_period(today.year, today.month)
-    year = periods.year_period(today.year)
-    month_summary = monthly.summary(contract, month, now)
-    year_summary = monthly.summary(contract, year, now)
-    quotas = []
-    for quota in Quota.select().where(Quota.contract == contract.id).order_by(Quota.id):
-        first, last, points = contracts.quota_burndown(contract, quota, now)
-        quotas.append({"quota": quota, "first": first, "last": last, "points": points,
-                       "remaining": points[-1][1], "limit": float(quota.limit)})
-    payments = list(PaymentInstallment.select().where(
-        (PaymentInstallment.contract == contract.id) & PaymentInstallment.paid_date.is_null()
-        & (PaymentInstallment.due_date <= today + timedelta(days=HORIZON_DAYS))).order_by(PaymentInstallment.due_date))
-    return {"contract": contract, "month": month_summary, "year": year_summary,
-            "uptime": contracts.uptime(contract, today.year, None, now), "quotas": quotas, "payments": payments}
+def shown_contracts(user, today):
+    """The viewer's contracts of the last year, latest ending first, with the hospital joined
+    (the card names it)."""
+    hospital = Organization.alias()
+    query = (scoped_contracts(user).select_extend(hospital).join(hospital, on=(Contract.hospital == hospital.id))
+             .where(Contract.end_date >= today - timedelta(days=365)))
+    return list(query.order_by(Contract.end_date.desc(), Contract.id).limit(CONTRACT_LIMIT))
 
 
 def dashboard(user, with_contracts=True):
+    """Everything the dashboard shows *user*; a fixed number of statements however many
+    hospitals, contracts and tickets the viewer sees."""
     now = utcnow()
     today = now.astimezone(current_calendar().tz).date()
     counts = open_counts(user)
@@ -88,7 +80,5 @@ def dashboard(user, with_contracts=True):
     data = {"today": today, "open": counts, "open_by_priority": by_priority, "open_by_status": by_status, "awaiting": awaiting(user), "contracts": [],
             "inspections": upcoming_inspections(today) if with_contracts else []}
     if with_contracts:
-        query = scoped_contracts(user).where(Contract.end_date >= today - timedelta(days=365))
-        for contract in query.order_by(Contract.end_date.desc(), Contract.id).limit(CONTRACT_LIMIT):
-            data["contracts"].append(contract_figures(contract, now, today))
+        data["contracts"] = cards.cards(shown_contracts(user, today), now, today)
     return data

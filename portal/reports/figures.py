@@ -64,8 +64,17 @@ def flag(condition):
     return Case(None, ((condition, 1),), 0)
 
 
+def reported_in(period):
+    return (Ticket.reported_at >= period.low) & (Ticket.reported_at < period.high)
+
+
 def in_period(contract, period):
-    return (Ticket.contract == contract.id) & (Ticket.reported_at >= period.low) & (Ticket.reported_at < period.high)
+    return (Ticket.contract == contract.id) & reported_in(period)
+
+
+def in_period_of(contract_ids, period):
+    """Tickets of any of *contract_ids* reported in *period* (one query for several contracts)."""
+    return Ticket.contract.in_(list(contract_ids)) & reported_in(period)
 
 
 def tickets(contract, period):
