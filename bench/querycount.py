@@ -63,10 +63,10 @@ class _Collector(logging.Handler):
         if self.thread_id is not None and record.thread != self.thread_id:
             return
         message = record.msg
+        # Statements are logged as (sql, params); other peewee lines (the connection pool's
+        # "Returning … to pool", on the child logger peewee.pool) are not statements.
         if isinstance(message, tuple) and len(message) == 2:
             self.log.statements.append((str(message[0]), message[1]))
-        else:
-            self.log.statements.append((record.getMessage(), ()))
 
 
 @contextmanager

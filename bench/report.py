@@ -131,7 +131,8 @@ def summary_lines(result):
         gen = data["dataset"]
         lines.append(f"\n## {backend}: {gen['tickets']:,} tickets, {gen.get('events', 0):,} events, "
                      f"db {gen['db_bytes'] / 1e6:,.0f} MB (generated in {gen.get('total_s', '?')} s)")
-        lines.append(f"load tool: {data['load_tool']}; server: waitress {data['server_threads']} threads; "
+        server = data.get("portal_server") or f"waitress {data['server_threads']} threads"
+        lines.append(f"load tool: {data['load_tool']}; portal server: {server}; "
                      f"{data['connections']} connections; {data['seconds']} s per page")
         lines.append(table(data))
         memory = data.get("memory_mb", {})

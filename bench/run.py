@@ -9,6 +9,11 @@ per page in-process (bench/querycount.py) with the plans of the slowest ticket q
 three servers (bench/servers.py: bare hello, stock flask-admin, the portal; waitress, N threads,
 127.0.0.1), run wrk on each page, read the portal's VmRSS, run the 50-user write run and check
 that every acknowledged write is stored. Prints a table; writes bench/results/latest.json.
+
+    python bench/run.py --backends postgres --server gunicorn   # the portal scaled out (README)
+
+serves the portal as gunicorn --workers 4 'portal.wsgi:app' plus two `weibao worker` processes
+on Redis (--redis-url) instead of one waitress process; its RSS is then the sum of all of them.
 """
 
 import argparse
@@ -30,6 +35,7 @@ sys.path.insert(0, str(BENCH))
 import generate  # noqa: E402
 import load  # noqa: E402
 import report  # noqa: E402
+import servers as scaleout  # noqa: E402
 from load import Target  # noqa: E402
 
 SEARCH_COMMON = "挂号"
@@ -37,6 +43,10 @@ SEARCH_RARE = "不存在的故障描述"
 KB_QUERY = "医保结算"
 OPTIONAL_SECTIONS = ("kb_search", "forms_bench", "notify_bench", "reports_bench")
 SLOW_MAX_S = 60
+# --server gunicorn: the scale-out of README "Scale-out" (4 web processes, 2 queue workers).
+SCALEOUT_WEB = 4
+SCALEOUT_QUEUE_WORKERS = 2
+SCALEOUT_QUEUE = "weibao-bench"
 READER = "pm01"  # the vendor's project manager: sees all 100 hospitals (the multi-hospital install)
 HOSPITAL_READER = "xxk001"
 
@@ -97,8 +107,12 @@ def _status_filter(view, status="in_progress"):
 
 def targets(info, quick_deep_fraction=0.5):
     token = {"Authorization": f"Bearer {info['reader_token']}"}
-    deep_portal = max(1, int(info["tickets"] * quick_deep_fraction) // 50)
-    deep_stock = max(1, int(info["tickets"] * quick_deep_fraction) // 20)
+    from portal.tickets.admin import MAX_PAGE
+
+    # The portal answers pages up to MAX_PAGE - 1 (0-based; deeper ones redirect there with a hint
+    # to filter); the stock view is measured at the same row offset.
+    deep_portal = min(MAX_PAGE - 1, max(1, int(info["tickets"] * quick_deep_fraction) // 50))
+    deep_stock = deep_portal * 50 // 20
     body = json.dumps({"contract_id": "{contract}", "title": "压测登记 {n} 门诊收费系统结算卡死", "category": "fault",
                        "priority": "P3", "description": "收费室2号窗口点“结算”后界面无响应。",
                        "reporter_name": "覃医生", "reporter_department": "门诊部"}, ensure_ascii=False)
@@ -223,13 +237,17 @@ def _inline(sql, params):
 
 
 class Servers:
-    def __init__(self, url, threads, log):
-        self.url, self.threads, self.log = url, threads, log
-        self.procs, self.ports = {}, {}
+    """hello and reference on waitress; the portal on waitress too, or scaled out (*redis_url*)."""
+
+    def __init__(self, url, threads, log, redis_url=None):
+        self.url, self.threads, self.log, self.redis_url = url, threads, log, redis_url
+        self.procs, self.ports, self.cluster = {}, {}, None
 
     def start(self):
         env = {**os.environ, "WEIBAO_BENCH_DATA": str(generate.DATA)}
-        for kind in ("hello", "reference", "portal"):
+        if self.redis_url:
+            self._start_scaleout()
+        for kind in ("hello", "reference") if self.redis_url else ("hello", "reference", "portal"):
             port = free_port()
             command = [sys.executable, str(BENCH / "servers.py"), kind, "--port", str(port), "--threads",
                        str(self.threads)]
@@ -240,7 +258,8 @@ class Servers:
             self.ports[kind] = port
         import requests
 
-        for kind, port in self.ports.items():
+        for kind in self.procs:
+            port = self.ports[kind]
             deadline = time.time() + 120
             while True:
                 try:
@@ -251,10 +270,33 @@ class Servers:
                         raise RuntimeError(f"{kind} server did not start; see {generate.DATA}/server-{kind}.log")
                     time.sleep(0.3)
 
+    def _start_scaleout(self):
+        from portal.queue import huey_for
+
+        huey_for(self.redis_url, None, name=SCALEOUT_QUEUE).flush()  # an earlier run's leftover tasks
+        env = {"WEIBAO_DATABASE_URL": self.url, "WEIBAO_QUEUE_URL": self.redis_url, "WEIBAO_QUEUE_NAME": SCALEOUT_QUEUE,
+               "WEIBAO_INSTANCE_PATH": str(generate.DATA / "instance-scaleout")}
+        self.cluster = scaleout.ScaleOut(env, free_port(), generate.DATA / "scaleout-logs", web=SCALEOUT_WEB,
+                                         queue=SCALEOUT_QUEUE_WORKERS).start()
+        self.ports["portal"] = self.cluster.port
+        try:
+            self.cluster.wait_ready(timeout=300)
+        except RuntimeError:
+            self.cluster.stop()
+            raise
+
+    def portal_rss(self):
+        """The portal's resident memory in MB: its process, or all of the scale-out's processes."""
+        pids = self.cluster.pids() if self.cluster else [self.procs["portal"].pid]
+        sizes = [report.rss_mb(pid) for pid in pids]
+        return round(sum(size for size in sizes if size), 1) if any(sizes) else None
+
     def base(self, kind):
         return f"http://127.0.0.1:{self.ports[kind]}"
 
     def stop(self):
+        if self.cluster is not None:
+            self.cluster.stop()
         for proc in self.procs.values():
             if proc.poll() is None:
                 proc.terminate()
@@ -364,24 +406,24 @@ def run_backend(backend, url, args, log):
     from portal.db import db
 
     db.close()
-    servers = Servers(url, args.threads, log)
+    servers = Servers(url, args.threads, log, redis_url=args.redis_url if args.server == "gunicorn" else None)
     result = {"url": url.split("@")[-1], "dataset": meta, "server_threads": args.threads,
+              "portal_server": portal_server(args),
               "connections": args.connections, "seconds": args.seconds,
               "load_tool": "wrk (1 thread)" if args.use_wrk else
               "python threads (fallback: the client competes with the server for the cores)"}
     try:
         servers.start()
-        pid = servers.procs["portal"].pid
-        memory = {"idle": report.rss_mb(pid)}
-        log(f"[{backend}] servers up (portal pid {pid}, idle RSS {memory['idle']} MB); measuring pages …")
+        memory = {"idle": servers.portal_rss()}
+        log(f"[{backend}] servers up (portal: {portal_server(args)}, idle RSS {memory['idle']} MB); measuring pages …")
         measured = measure_pages(servers, items, args.seconds, args.warmup, args.connections, args.use_wrk, log,
                                  slow_max_s=2 if args.smoke else None)
-        memory["after_reads"] = report.rss_mb(pid)
+        memory["after_reads"] = servers.portal_rss()
         log(f"[{backend}] write run: {args.users} users × {args.write_seconds} s …")
         tag = f"LOAD{datetime.now(timezone.utc):%H%M%S}{backend[:2]}"
         tokens = info["writer_tokens"]
         write = load.write_run(servers.base("portal"), tokens, info["contracts"], args.write_seconds, tag)
-        memory["after_writes"] = report.rss_mb(pid)
+        memory["after_writes"] = servers.portal_rss()
     finally:
         servers.stop()
     bind(url)
@@ -444,6 +486,12 @@ def parse_args(argv):
     parser.add_argument("--users", type=int)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=8, help="waitress threads per server")
+    parser.add_argument("--server", choices=("waitress", "gunicorn"), default="waitress",
+                        help="serve the portal as `weibao run` does (waitress, embedded consumer) or scaled out: "
+                             f"gunicorn --workers {SCALEOUT_WEB} + {SCALEOUT_QUEUE_WORKERS} weibao worker processes "
+                             "on Redis (PostgreSQL only)")
+    parser.add_argument("--redis-url", default=os.environ.get("WEIBAO_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+                        help="the queue for --server gunicorn")
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--python-load", action="store_true", help="use the Python load generator, not wrk")
     parser.add_argument("--no-sections", action="store_true")
@@ -457,7 +505,16 @@ def parse_args(argv):
         if getattr(args, name) is None:
             setattr(args, name, value)
     args.mode = mode
+    if args.server == "gunicorn" and "sqlite" in args.backends:
+        parser.error("--server gunicorn measures the PostgreSQL + Redis scale-out: use --backends postgres")
     return args
+
+
+def portal_server(args):
+    if args.server == "gunicorn":
+        return (f"gunicorn --workers {SCALEOUT_WEB} 'portal.wsgi:app' + {SCALEOUT_QUEUE_WORKERS} weibao worker "
+                "processes on Redis")
+    return f"waitress, {args.threads} threads, one process with its queue consumer"
 
 
 def main(argv=None):
@@ -470,7 +527,8 @@ def main(argv=None):
     backends = [name.strip() for name in args.backends.split(",") if name.strip()]
     result = {"mode": args.mode, "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "environment": report.environment(args.pg_url if "postgres" in backends else None),
-              "server": f"waitress, {args.threads} threads, one process, 127.0.0.1", "backends": {}}
+              "server": f"hello, reference: waitress, {args.threads} threads; portal: {portal_server(args)}; 127.0.0.1",
+              "backends": {}}
     for backend in backends:
         url = generate.default_sqlite_url(args.tickets) if backend == "sqlite" else args.pg_url
         result["backends"][backend] = run_backend(backend, url, args, log)

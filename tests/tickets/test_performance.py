@@ -2,40 +2,15 @@
 bounded statement counts on list and ticket pages, capped deep pages."""
 
 import itertools
-import logging
-import threading
-from contextlib import contextmanager
+from datetime import UTC
 
 import pytest
 
+from bench.querycount import count_queries
 from portal.db import db
 from portal.db import is_postgres
 from portal.tickets import plugin as tickets_plugin
 from tests.conftest import log_in
-
-
-@contextmanager
-def statements():
-    """Collect (sql, params) of every statement peewee runs in this thread (bench/querycount.py)."""
-    seen = []
-    thread = threading.get_ident()
-
-    class Collect(logging.Handler):
-        def emit(self, record):
-            if record.thread == thread and isinstance(record.msg, tuple) and len(record.msg) == 2:
-                seen.append((str(record.msg[0]), record.msg[1]))
-
-    logger = logging.getLogger("peewee")
-    handler, level, propagate = Collect(logging.DEBUG), logger.level, logger.propagate
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    logger.propagate = False
-    try:
-        yield seen
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-        logger.propagate = propagate
 
 
 def _logged_in(app, user):
@@ -70,7 +45,7 @@ def test_engineer_queue_reads_the_status_index(app, contract, users, role):
     if is_postgres():
         pytest.skip("SQLite plan (PostgreSQL picks ticket_status with a top-N sort, 13 ms at 100k)")
     client = _logged_in(app, users[role])
-    with statements() as seen:
+    with count_queries() as seen:
         assert client.get("/tickets/queue").status_code == 200
     queue = [(sql, params) for sql, params in seen
              if sql.lstrip().upper().startswith("SELECT") and 'FROM "ticket"' in sql and "ORDER BY CASE" in sql]
@@ -113,7 +88,7 @@ def _comments(app, ticket_id, actors, count):
 
 
 def _statement_count(client, url):
-    with statements() as seen:
+    with count_queries() as seen:
         response = client.get(url)
     assert response.status_code == 200, response.status_code
     return len(seen), [sql for sql, _ in seen]
@@ -167,7 +142,7 @@ def test_deep_pages_are_capped_with_a_hint(app, contract, users, apis):
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "100" in page and ("筛选" in page or "filter" in page)  # the translated hint
     assert client.get(f"/admin/ticket_admin/?page={ticket_admin.MAX_PAGE - 1}").status_code == 200
-    with statements() as seen:
+    with count_queries() as seen:
         client.get(f"/admin/ticket_admin/?page={ticket_admin.MAX_PAGE - 1}")
     assert not any("OFFSET" in sql and f"{ticket_admin.MAX_PAGE * 50}" in str(params) for sql, params in seen)
     assert Ticket_number(app, first) in client.get("/admin/ticket_admin/").get_data(as_text=True)
@@ -226,3 +201,106 @@ def test_jieba_is_warmed_at_start_up_in_the_background_but_not_under_test(make_a
     assert segment._tokenizer is not None
     assert "挂号" in segment.index_terms("患者在窗口挂号失败")
     assert segment.start_warm_up() in (thread, None)  # once per process
+
+
+def test_queue_pages_by_nearest_deadline_and_reads_only_the_shown_columns(app, contract, users, apis):
+    from datetime import datetime
+    from datetime import timedelta
+
+    from portal.tickets import views
+
+    first = apis["hospital_it"].post("/tickets", {
+        "contract_id": contract.id, "title": "排队测试", "category": "fault", "priority": "P3"}).get_json()["id"]
+    base = datetime(2026, 12, 1, tzinfo=UTC)
+    # 120 accepted tickets whose resolve deadlines run backwards, so id order is not deadline order.
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        from portal.tickets.models import Ticket
+
+        source = {k: v for k, v in Ticket.get_by_id(first).__data__.items() if k != "id"}
+        rows = [{**source, "number": f"T2020-{next(_NUMBERS):06d}", "status": "accepted",
+                 "resolve_due": base + timedelta(hours=120 - n)} for n in range(120)]
+        with db.atomic():
+            Ticket.insert_many(rows).execute()
+            Ticket.update(status="closed").where(Ticket.id == first).execute()
+        expected = [t.number for t in Ticket.select(Ticket.number).where(Ticket.status == "accepted")
+                    .order_by(Ticket.resolve_due, Ticket.id)]
+    client = _logged_in(app, users["engineer"])
+
+    def numbers_on(url):
+        with count_queries() as seen:
+            html = client.get(url).get_data(as_text=True)
+        listed = sorted((html.index(number), number) for number in expected if number in html)
+        return [number for _, number in listed], html, seen
+
+    page1, html1, seen = numbers_on("/tickets/queue")
+    assert page1 == expected[:views.QUEUE_PAGE]
+    assert "page=2" in html1 and "page=0" not in html1
+    queue_sql = [sql for sql, _ in seen if "ORDER BY CASE" in sql]
+    assert len(queue_sql) == 1 and '"description"' not in queue_sql[0] and '"resolution"' not in queue_sql[0]
+    page3, html3, _ = numbers_on("/tickets/queue?page=3")
+    assert page3 == expected[2 * views.QUEUE_PAGE:] and "page=4" not in html3 and "page=2" in html3
+    # Hostile page numbers fall back to the first page or the last allowed one, never a 500.
+    for bad in ("abc", "0", "-1", "1e9", "９", "", "99999999999999999999"):
+        response = client.get(f"/tickets/queue?page={bad}")
+        assert response.status_code == 200, bad
+    assert numbers_on("/tickets/queue?page=abc")[0] == expected[:views.QUEUE_PAGE]
+    assert numbers_on(f"/tickets/queue?page={views.QUEUE_MAX_PAGES + 5}")[0] == []
+
+
+def test_fast_list_cells_show_what_flask_admin_would(app, contract, users, apis):
+    """TicketView.list_cells replaces flask-admin's per-cell macros; every column must read the same."""
+    from flask import g
+    from markupsafe import escape
+
+    from portal.tickets import admin as ticket_admin
+    from portal.tickets.models import Ticket
+
+    made = apis["hospital_it"].post("/tickets", {
+        "contract_id": contract.id, "title": "<b>发票</b>打印 & 结算", "category": "fault", "priority": "P2"}).get_json()
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        Ticket.update(assignee=users["engineer"].id, resolve_breached=True, satisfaction=4).where(
+            Ticket.id == made["id"]).execute()
+    view = _ticket_admin(app)
+    client = _logged_in(app, users["admin"])
+    listed = client.get("/admin/ticket_admin/").get_data(as_text=True)
+    with app.test_request_context("/admin/ticket_admin/"):
+        db.connect(reuse_if_open=True)
+        from flask_login import login_user
+
+        login_user(users["admin"])
+        g.ticket_list_cells = ticket_admin._Cells(view)
+        row = view.get_list(0, None, None, None, [])[1][0]
+        for name, _label in view._list_columns:
+            theirs = str(escape(view.get_list_value(None, row, name))).strip()
+            ours = str(g.ticket_list_cells.cell(row, name))
+            assert ours == theirs, name
+            assert f'<td class="col-{name}">{ours}</td>' in listed, name
+    assert "&lt;b&gt;发票&lt;/b&gt;打印 &amp; 结算" in listed and "<b>发票" not in listed
+    assert f'name="id" type="hidden" value="{made["id"]}"' in listed or f'value="{made["id"]}"' in listed
+    assert f"/admin/ticket_admin/details/?id={made['id']}&" in listed.replace("&amp;", "&")
+    assert f"/admin/ticket_admin/edit/?id={made['id']}&" in listed.replace("&amp;", "&")
+    assert "__weibao_row_id__" not in listed
+
+
+def test_no_ticket_list_filter_scans_with_like(app, contract, users, apis):
+    """Coded columns are filtered by equality / one-of only: "contains" read every visible ticket."""
+    apis["hospital_it"].post("/tickets", {"contract_id": contract.id, "title": "筛选", "category": "fault",
+                                          "priority": "P3"})
+    view = _ticket_admin(app)
+    client = _logged_in(app, users["admin"])
+    samples = {"Status": "in_progress", "Priority": "P3", "Category": "fault"}
+    checked = 0
+    for key, (_index, flt) in view._filter_args.items():
+        value = samples.get(str(flt.name))
+        if value is None:
+            continue
+        with count_queries() as seen:
+            response = client.get(f"/admin/ticket_admin/?flt0_{key}={value}")
+        assert response.status_code == 200
+        assert not any(" LIKE " in sql.upper() for sql, _ in seen if 'FROM "ticket"' in sql), type(flt).__name__
+        checked += 1
+    assert checked == 9
+    listed = client.get("/admin/ticket_admin/?flt0_0=<script>x</script>")
+    assert listed.status_code == 200 and "<script>x</script>" not in listed.get_data(as_text=True)
