@@ -22,9 +22,10 @@ def choices(c, raw):
     out = {}
     for name, items in raw.items():
         path = ("choices", name)
-        if not c.slug(path, name) or not isinstance(items, list) or not items:
-            if isinstance(name, str) and KEY.match(name):
-                c.fail(path, "选项列表必须是非空列表", "a choice list must be a non-empty list")
+        if not c.slug(path, name):
+            continue  # the bad name is reported; its items are not looked at
+        if not isinstance(items, list) or not items:
+            c.fail(path, "选项列表必须是非空列表", "a choice list must be a non-empty list")
             continue
         out[name] = []
         for index, item in enumerate(items):

@@ -74,6 +74,19 @@ def test_all_problems_are_reported_at_once_with_locations():
     assert "unknown choice list 'colour'" in details["sections[0].fields[0].choices"]["message"]
 
 
+@pytest.mark.parametrize("items", ["abc", "[]", "{a: b}", "7"])
+def test_a_choice_list_that_is_not_a_non_empty_list_is_refused_with_its_location(items):
+    details = refused(MINIMAL.replace("kind: [a, b]", f"kind: {items}"))
+    assert "a choice list must be a non-empty list" in details["choices.kind"]["message"]
+    assert details["choices.kind"]["line"] == 6
+
+
+def test_a_bad_choice_list_name_is_reported_once_whatever_its_items():
+    details = refused(MINIMAL.replace("kind: [a, b]", "kind: [a, b]\n  Bad-Name: 5"))
+    assert "'Bad-Name' is not a valid key" in details["choices.Bad-Name"]["message"]
+    assert "non-empty list" not in details["choices.Bad-Name"]["message"]
+
+
 def test_unknown_field_keys_and_duplicate_fields_are_refused():
     details = refused(MINIMAL.replace("{key: note, type: text}",
                                       "{key: kind, type: text, min: 3, bogus: 1}"))
