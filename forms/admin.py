@@ -40,6 +40,7 @@ from forms.models import SubmissionEvent
 from forms.service import ServiceError
 from portal import audit
 from portal.admin import AccessMixin
+from portal.admin import local_time
 from portal.db import db
 
 STARTER = """formdef: 1
@@ -163,7 +164,7 @@ class FormTypesView(AccessMixin, BaseView):
         versions = list(FormVersion.select().where(FormVersion.form_type == form_type)
                         .order_by(FormVersion.version.desc()))
         return self.render("forms/history.html", form_type=form_type, versions=versions, t=_t,
-                           local_time=_local_time)
+                           local_time=local_time)
 
     @expose("/<key>/diff")
     def diff(self, key):
@@ -238,7 +239,7 @@ class SubmissionsView(AccessMixin, BaseView):
             FormVersion.id << list({s.version_id for s in submissions} or {0}))}
         return self.render("forms/submissions.html", submissions=submissions, types=types,
                            selected=selected, versions=versions, t=_t,
-                           may_export=self.may("export"), local_time=_local_time)
+                           may_export=self.may("export"), local_time=local_time)
 
     # -------------------------------------------------------------- fill in
     def _form_page(self, template, compiled, form, problems, hidden, status=200, **extra):
@@ -352,7 +353,7 @@ class SubmissionsView(AccessMixin, BaseView):
                 "refs": display.refs, "t": _t, "loc": _loc(),
                 "hidden": _hidden(compiled, data, submission.state),
                 "signatures": display.signature_files(compiled, data),
-                "local_time": _local_time,
+                "local_time": local_time,
                 "state_label": _t(compiled["workflow"]["states"].get(
                     submission.state, {}).get("label") or submission.state)}
 
@@ -429,13 +430,6 @@ class SubmissionsView(AccessMixin, BaseView):
                          download_name=f"{key}.{fmt}")
 
 
-def _local_time(moment):
-    from zoneinfo import ZoneInfo
-
-    from flask import current_app
-
-    zone = ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Shanghai"))
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def _int_or_none(value):

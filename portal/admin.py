@@ -60,6 +60,11 @@ def local_datetime(view, value, name=None):
     return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
 
 
+def local_time(value):
+    """The same for templates outside flask-admin's formatters; no time shows as an empty cell."""
+    return local_datetime(None, value) if value is not None else ""
+
+
 class CSRFForm(FlaskForm):
     """The admin's form base: CSRF-aware, so the global CSRFProtect accepts admin POSTs."""
 

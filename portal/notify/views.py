@@ -25,6 +25,7 @@ from wtforms.validators import Regexp
 
 from portal import audit
 from portal.accounts.models import utcnow
+from portal.admin import local_time
 from portal.db import db
 from portal.notify.api import inbox_query
 from portal.notify.events import EVENT_LABELS
@@ -43,13 +44,6 @@ def unread_count(user):
     capped = (Notification.select(SQL("1")).where((Notification.recipient == user.id) & (Notification.channel == "inbox")
                                                   & Notification.read_at.is_null()).limit(UNREAD_CAP))
     return capped.count()  # peewee wraps the limited query: COUNT over at most UNREAD_CAP rows
-
-
-def local_time(value):
-    """A stored UTC time in the installation's time zone, to the minute."""
-    if value is None:
-        return ""
-    return value.astimezone(ZoneInfo(current_app.config.get("TIMEZONE") or "Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
 
 
 def init_nav(app):

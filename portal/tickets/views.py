@@ -14,7 +14,7 @@ from peewee import JOIN
 from peewee import Case
 
 from portal.accounts.models import User
-from portal.admin import local_datetime
+from portal.admin import local_time
 from portal.api.errors import ApiError
 from portal.api.validation import validate
 from portal.auth import role_required
@@ -55,12 +55,7 @@ REPORTING_ROLES = ("reporter", "hospital_it", "engineer", "manager")
 def _labels():
     return {"status_label": lambda s: STATUS_LABELS.get(s, s), "priority_label": lambda p: PRIORITY_LABELS.get(p, p),
             "category_label": lambda c: CATEGORY_LABELS.get(c, c), "channel_label": lambda c: CHANNEL_LABELS.get(c, c),
-            "local_time": _local_time}
-
-
-def _local_time(value):
-    """A stored time as the installation's local "YYYY-MM-DD HH:MM", as the admin lists show it."""
-    return local_datetime(None, value) if value else ""
+            "local_time": local_time}
 
 
 def _user():
