@@ -1,9 +1,6 @@
 """Pages for people: the inbox (/notifications/), marking read, preferences, the unread count."""
 
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint
-from flask import current_app
 from flask import flash
 from flask import jsonify
 from flask import redirect
