@@ -28,6 +28,7 @@ from portal.tickets.models import DataChangeRecord
 from portal.tickets.models import Ticket
 from portal.tickets.models import TicketEvent
 from portal.tickets.models import TicketPause
+from portal.tickets.rows import QueueRows
 from portal.tickets.workflow import CATEGORY_LABELS
 from portal.tickets.workflow import CHANNEL_LABELS
 from portal.tickets.workflow import EVENT_LABELS
@@ -129,18 +130,8 @@ def queue():
     rows = list(query.order_by(nearest.asc(nulls="LAST"), Ticket.id)
                 .offset((page - 1) * QUEUE_PAGE).limit(QUEUE_PAGE + 1))
     more = len(rows) > QUEUE_PAGE and page < QUEUE_MAX_PAGES
-    return render_template("tickets/queue.html", tickets=rows[:QUEUE_PAGE], page=page, more=more,
+    return render_template("tickets/queue.html", rows=QueueRows().render(rows[:QUEUE_PAGE]), page=page, more=more,
                            assigned="me" if mine_only else None, last_page=page == QUEUE_MAX_PAGES and len(rows) > QUEUE_PAGE)
-
-
-def level_class(ticket):
-    """Bootstrap colour of a ticket's SLA state: breach red, 90 orange, 75 yellow, 50 blue."""
-    if ticket.response_breached and ticket.status == "new" or ticket.resolve_breached or ticket.sla_level >= 100:
-        return "table-danger"
-    return {90: "table-warning sla-90", 75: "table-warning", 50: "table-info"}.get(ticket.sla_level, "")
-
-
-blueprint.add_app_template_global(level_class, "ticket_level_class")
 
 
 @blueprint.get("/tickets/<int:ticket_id>")
