@@ -44,7 +44,7 @@ def decode_cursor(cursor):
 
 
 def keyset_page(query, id_field, serialize, descending=True, order_field=None):
-    """Return the API list shape for *query* paged by its integer primary key.
+    """Return the API list shape for *query* (models or ``.dicts()``) paged by its integer primary key.
 
     ``order_field`` is a column equal to the key that the database can walk in order more cheaply
     (a full-text index's rowid joined to the key); the cursor is the same number either way.
@@ -60,5 +60,7 @@ def keyset_page(query, id_field, serialize, descending=True, order_field=None):
     rows = list(query.order_by(order_field.desc() if descending else order_field.asc()).limit(limit + 1))
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = encode_cursor([getattr(rows[-1], id_field.name)]) if more and rows else None
+    last = rows[-1] if more and rows else None
+    next_cursor = None if last is None else encode_cursor(
+        [last[id_field.name] if isinstance(last, dict) else getattr(last, id_field.name)])
     return {"items": [serialize(row) for row in rows], "next_cursor": next_cursor}

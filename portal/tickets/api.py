@@ -120,14 +120,20 @@ JSON_COLUMNS = tuple(Ticket._meta.fields[name] for name in (*JSON_PLAIN, *JSON_L
 
 
 def ticket_json(ticket, events=None):
-    data = {name: getattr(ticket, name) for name in JSON_PLAIN}
-    for name in JSON_LINKS:
-        data[f"{name}_id"] = getattr(ticket, f"{name}_id")
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    for name in JSON_TIMES:
-        data[name] = iso(getattr(ticket, name), zone)
+    data = values_json(ticket.__data__, ZoneInfo(current_app.config["TIMEZONE"]))
     if events is not None:
         data["events"] = [event_json(event) for event in events]
+    return data
+
+
+def values_json(values, zone):
+    """A ticket's JSON from its values by field name, a link holding the linked id: a model's
+    ``__data__`` or a ``.dicts()`` row. Lists read dicts: building 50 models cost more than the query."""
+    data = {name: values.get(name) for name in JSON_PLAIN}
+    for name in JSON_LINKS:
+        data[f"{name}_id"] = values.get(name)
+    for name in JSON_TIMES:
+        data[name] = iso(values.get(name), zone)
     return data
 
 
@@ -193,7 +199,9 @@ def list_tickets():
         if found is None:
             return jsonify({"items": [], "next_cursor": None})
         query, order_field = found
-    return jsonify(keyset_page(query, Ticket.id, ticket_json, order_field=order_field))
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    return jsonify(keyset_page(query.dicts(), Ticket.id, lambda values: values_json(values, zone),
+                               order_field=order_field))
 
 
 @blueprint.post("/tickets")
