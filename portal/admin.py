@@ -35,6 +35,7 @@ from peewee import TextField
 from wtforms.validators import ValidationError
 
 from portal import audit
+from portal.admin_menu import main_menu
 from portal.db import db
 from portal.permissions import allowed
 from portal.permissions import scope
@@ -280,4 +281,5 @@ def init_admin(app):
     for _name, factory in app.extensions["weibao"].registry("admin view").items():
         admin.add_view(factory())
     app.extensions["weibao"].admin = admin
+    app.add_template_global(main_menu, "weibao_main_menu")
     return admin

@@ -40,6 +40,7 @@ class WeibaoState:
     database: object = None
     huey: object = None
     admin: object = None
+    admin_menus: dict = field(default_factory=dict)  # rendered main menus (portal/admin_menu.py)
     translations_path: str = ""
     receivers: list = field(default_factory=list)
     tasks: dict = field(default_factory=dict)
