@@ -1,5 +1,6 @@
 """The scoped admin list of tickets: filters on indexed columns, no COUNT(*), no LIKE search."""
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -19,6 +20,7 @@ from peewee import JOIN
 from portal.accounts.models import Organization
 from portal.accounts.models import User
 from portal.admin import SecureModelView
+from portal.admin import local_in
 from portal.contracts.models import Contract
 from portal.tickets import search
 from portal.tickets.api import search_condition
@@ -118,6 +120,7 @@ class _Cells:
 
     def __init__(self, view):
         self.view = view
+        self.zone = ZoneInfo(current_app.config["TIMEZONE"])
         self.detail_prefix = escape(url_for("tickets.detail", ticket_id=0)[:-1])
         self.labels = {name: {key: escape(str(label)) for key, label in labels.items()}
                        for name, labels in (("status", STATUS_LABELS), ("priority", PRIORITY_LABELS),
@@ -133,7 +136,9 @@ class _Cells:
             return ""
         if name in ("hospital", "assignee"):
             return escape(str(value))
-        # times and booleans exactly as flask-admin's type formatters show them elsewhere
+        if isinstance(value, datetime):
+            return local_in(value, self.zone)  # local_datetime's output, the zone looked up once a page
+        # booleans and numbers exactly as flask-admin's type formatters show them elsewhere
         formatter = self.view.column_type_formatters.get(type(value))
         return escape(formatter(self.view, value, name) if formatter else value)
 
