@@ -20,6 +20,7 @@ CATEGORIES = ("consultation", "fault", "bug", "requirement", "data_correction", 
 CHANNELS = ("phone", "remote", "onsite", "portal", "wecom", "email", "other")
 STATUSES = ("new", "accepted", "in_progress", "waiting_customer", "waiting_authorization",
             "resolved", "reopened", "closed")
+OPEN_STATUSES = tuple(status for status in STATUSES if status not in ("resolved", "closed"))
 # The SLA clock stops in these states (DESIGN §4).
 PAUSE_STATUSES = ("waiting_customer", "waiting_authorization")
 # States in which the SLA clock runs and a resolve deadline can be breached.

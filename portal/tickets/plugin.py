@@ -11,6 +11,7 @@ from portal.plugins import Plugin
 from portal.tickets import admin
 from portal.tickets import api
 from portal.tickets import demo
+from portal.tickets import queue_order
 from portal.tickets import search
 from portal.tickets import tasks
 from portal.tickets import views
@@ -42,6 +43,11 @@ def queue_indexes(database):
                              f" ON ticket ({column}, status, resolve_due)")
 
 
+def queue_order_indexes(database):
+    """Partial indexes in the engineer queue's order, over open tickets only (queue_order.py)."""
+    queue_order.create_indexes(database)
+
+
 def create_ticket_search_index(database):
     """The segmented full-text index of ticket titles and descriptions, back-filled (search.py)."""
     search.create_and_backfill(database)
@@ -51,6 +57,6 @@ plugin = Plugin(
     name="tickets",
     setup=setup,
     requires=("contracts",),
-    migrations=(create_tables_migration(*MODELS), queue_indexes, create_ticket_search_index),
+    migrations=(create_tables_migration(*MODELS), queue_indexes, create_ticket_search_index, queue_order_indexes),
     description="Tickets: workflow, SLA deadlines and sweep, hash-chained data changes",
 )

@@ -11,7 +11,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
 from peewee import JOIN
-from peewee import Case
 
 from portal.accounts.models import User
 from portal.admin import local_time
@@ -20,6 +19,7 @@ from portal.api.validation import validate
 from portal.auth import role_required
 from portal.contracts.models import CoveredSystem
 from portal.tickets import api
+from portal.tickets import queue_order
 from portal.tickets import service
 from portal.tickets.models import CATEGORIES
 from portal.tickets.models import CHANNELS
@@ -48,7 +48,6 @@ QUEUE_MAX_PAGES = 20
 ROW_COLUMNS = (Ticket.id, Ticket.number, Ticket.title, Ticket.priority, Ticket.status, Ticket.reported_at,
                Ticket.response_due, Ticket.resolve_due, Ticket.response_breached, Ticket.resolve_breached,
                Ticket.sla_level)
-OPEN = ("new", "accepted", "in_progress", "waiting_customer", "waiting_authorization", "reopened")
 REPORTING_ROLES = ("reporter", "hospital_it", "engineer", "manager")
 
 
@@ -120,14 +119,13 @@ def mine():
 @blueprint.get("/tickets/queue")
 @role_required("engineer", "manager", "hospital_it")
 def queue():
-    nearest = Case(None, [(Ticket.status == "new", Ticket.response_due)], Ticket.resolve_due)
-    query = service.visible(Ticket.select(*ROW_COLUMNS), _user()).where(Ticket.status.in_(OPEN))
+    query = service.visible(Ticket.select(*ROW_COLUMNS), _user()).where(queue_order.open_tickets())
     mine_only = request.args.get("assigned") == "me"
     if mine_only:
         query = query.where(Ticket.assignee == current_user.id)
     page = request.args.get("page", "1")
     page = min(int(page), QUEUE_MAX_PAGES) if page.isdigit() and 0 < len(page) < 4 and int(page) > 0 else 1
-    rows = list(query.order_by(nearest.asc(nulls="LAST"), Ticket.id)
+    rows = list(query.order_by(queue_order.nearest_deadline().asc(nulls="LAST"), Ticket.id)
                 .offset((page - 1) * QUEUE_PAGE).limit(QUEUE_PAGE + 1))
     more = len(rows) > QUEUE_PAGE and page < QUEUE_MAX_PAGES
     return render_template("tickets/queue.html", rows=QueueRows().render(rows[:QUEUE_PAGE]), page=page, more=more,
