@@ -2,6 +2,7 @@
 bounded statement counts on list and ticket pages, capped deep pages."""
 
 import itertools
+import re
 from datetime import UTC
 
 import pytest
@@ -324,3 +325,36 @@ def test_no_ticket_list_filter_scans_with_like(app, contract, users, apis):
     assert checked == 9
     listed = client.get("/admin/ticket_admin/?flt0_0=<script>x</script>")
     assert listed.status_code == 200 and "<script>x</script>" not in listed.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["engineer", "hospital_it"])
+def test_every_page_of_the_admin_list_holds_what_a_plain_paged_query_holds(app, contract, other_contract, users,
+                                                                            apis, role):
+    """Pages past the first pick their ids on the index first, then join (TicketView._deep_page)."""
+    from portal.tickets import search
+    from portal.tickets.models import Ticket
+
+    first = apis["hospital_it"].post("/tickets", {
+        "contract_id": contract.id, "title": "挂号系统打印异常", "category": "fault", "priority": "P3"}).get_json()["id"]
+    _clone_tickets(app, first, 60, status="closed", priority="P1")
+    _clone_tickets(app, first, 50, status="in_progress", priority="P2")
+    _clone_tickets(app, first, 20, status="closed", priority="P4", hospital=other_contract.hospital_id,
+                   contract=other_contract.id)
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        search.rebuild()  # the clones were inserted behind the search index's back
+    view = _ticket_admin(app)
+    status_equal = next(f"flt0_{i}" for i, f in enumerate(view._filters)
+                        if f.column is Ticket.status and type(f).__name__ == "FilterEqual")
+    visible = Ticket.hospital == contract.hospital_id if role == "hospital_it" else Ticket.vendor == contract.vendor_id
+    client = _logged_in(app, users[role])
+    for query, condition in (("", visible), (f"{status_equal}=closed", visible & (Ticket.status == "closed")),
+                             ("search=挂号", visible)):
+        with app.app_context():
+            db.connect(reuse_if_open=True)
+            expected = [t.number for t in Ticket.select(Ticket.number).where(condition).order_by(Ticket.id.desc())]
+        listed = []
+        for page in range(4):
+            html = client.get(f"/admin/ticket_admin/?page={page}&{query}").get_data(as_text=True)
+            listed += re.findall(r'<td class="col-number"><a href="[^"]+">([^<]+)</a>', html)
+        assert listed == expected, query
