@@ -92,6 +92,18 @@ def rss_mb(pid):
     return None
 
 
+def cpu_seconds(pids):
+    """User + system CPU seconds used so far by *pids* (/proc/<pid>/stat; a process gone counts 0)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _fmt(value, digits=1):
     if value is None:
         return "–"

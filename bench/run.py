@@ -165,7 +165,6 @@ def count_and_explain(url, app, items, info):
     """SQL statements per page (in-process test client) and the plans of the slowest queries."""
     from querycount import count_queries
 
-    from portal.db import db
     from portal.db import is_sqlite
 
     counts, plans = {}, {}
@@ -285,6 +284,10 @@ class Servers:
             self.cluster.stop()
             raise
 
+    def pids(self):
+        """Every server process: the three waitress servers, or the scale-out's processes."""
+        return [proc.pid for proc in self.procs.values()] + (self.cluster.pids() if self.cluster else [])
+
     def portal_rss(self):
         """The portal's resident memory in MB: its process, or all of the scale-out's processes."""
         pids = self.cluster.pids() if self.cluster else [self.procs["portal"].pid]
@@ -338,6 +341,18 @@ def wait_until_idle(base, timeout=600):
         time.sleep(0.5)
 
 
+def wait_until_quiet(pids, timeout=300, window=0.5, busy_share=0.05):
+    """Wait until no server is still working off an earlier page's requests. A slow page leaves
+    requests queued in its server after wrk stops (the stock search kept a core busy for ~20 s),
+    and they would be measured as the next page's competition."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        before = report.cpu_seconds(pids)
+        time.sleep(window)
+        if report.cpu_seconds(pids) - before < busy_share * window:
+            return
+
+
 def measure_pages(servers, items, seconds, warmup, connections, use_wrk, log, slow_max_s=None):
     """wrk each page for *seconds* after a warm-up. A page whose single probe, times the connections,
     takes longer than half the run is measured with one connection for up to SLOW_MAX_S instead (still reported:
@@ -348,6 +363,7 @@ def measure_pages(servers, items, seconds, warmup, connections, use_wrk, log, sl
     for item in items:
         base = servers.base(item.server)
         wait_until_idle(base)
+        wait_until_quiet(servers.pids())
         if item.auth.startswith("cookie"):
             item.headers = {**item.headers, "Cookie": login_cookie(base, HOSPITAL_READER if item.auth ==
                                                                    "cookie-hospital" else READER)}
@@ -370,6 +386,7 @@ def measure_pages(servers, items, seconds, warmup, connections, use_wrk, log, sl
         if run_warmup:
             runner(base, item, run_warmup, run_connections)
             wait_until_idle(base)
+            wait_until_quiet(servers.pids())
         measured = runner(base, item, run_seconds, run_connections, timeout_s=max(30, int(probe_s * 3) + 10))
         measured.update(probe_s=round(probe_s, 3), connections=run_connections, seconds=run_seconds,
                         loadavg_1m_after=round(os.getloadavg()[0], 2))
