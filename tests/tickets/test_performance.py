@@ -30,16 +30,20 @@ def _index_names(app):
         return {index.name for index in db.get_indexes("ticket")}
 
 
-def test_queue_indexes_exist_and_the_migration_recreates_them(app):
-    assert QUEUE_INDEXES <= _index_names(app)
+@pytest.mark.parametrize(("names", "migration"), [
+    (QUEUE_INDEXES, tickets_plugin.queue_indexes),
+    ({f"ticket_queue_{name}" for name, _ in queue_order.SCOPES}, queue_order.create_indexes),
+])
+def test_queue_indexes_exist_and_their_migration_recreates_them(app, names, migration):
+    assert names <= _index_names(app)
     with app.app_context():
         db.connect(reuse_if_open=True)
-        for name in QUEUE_INDEXES:
+        for name in names:
             db.execute_sql(f"DROP INDEX {name}")
         with db.atomic():
-            tickets_plugin.queue_indexes(db)
-            tickets_plugin.queue_indexes(db)  # idempotent: IF NOT EXISTS
-    assert QUEUE_INDEXES <= _index_names(app)
+            migration(db)
+            migration(db)  # idempotent: IF NOT EXISTS
+    assert names <= _index_names(app)
 
 
 @pytest.mark.parametrize("role", ["engineer", "hospital_it"])
@@ -58,19 +62,6 @@ def test_engineer_queue_reads_its_rows_in_order_from_a_partial_index(app, contra
         db.connect(reuse_if_open=True)
         plan = " ".join(str(row[-1]) for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
     assert expected in plan and "TEMP B-TREE" not in plan, plan
-
-
-def test_the_queue_order_indexes_exist_and_the_migration_recreates_them(app):
-    names = {f"ticket_queue_{name}" for name, _ in queue_order.SCOPES}
-    assert names <= _index_names(app)
-    with app.app_context():
-        db.connect(reuse_if_open=True)
-        for name in names:
-            db.execute_sql(f"DROP INDEX {name}")
-        with db.atomic():
-            queue_order.create_indexes(db)
-            queue_order.create_indexes(db)  # idempotent: IF NOT EXISTS
-    assert names <= _index_names(app)
 
 
 _NUMBERS = itertools.count(100000)
