@@ -77,7 +77,8 @@ def period_bounds(contract, quota, at):
     return contract_year_bounds(contract, at)
 
 
-def _day_span_utc(first, last):
+def day_span_utc(first, last):
+    """The UTC instants from local midnight of *first* to local midnight after *last*."""
     tz = current_calendar().tz
     low = datetime.combine(first, time(0), tzinfo=tz).astimezone(timezone.utc)
     high = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz).astimezone(timezone.utc)
@@ -85,7 +86,7 @@ def _day_span_utc(first, last):
 
 
 def _used(quota, first, last):
-    low, high = _day_span_utc(first, last)
+    low, high = day_span_utc(first, last)
     total = (QuotaUsage.select(fn.SUM(QuotaUsage.amount))
              .where((QuotaUsage.quota == quota) & (QuotaUsage.at >= low) & (QuotaUsage.at < high)).scalar())
     return Decimal(str(total)) if total is not None else Decimal("0")
@@ -161,15 +162,22 @@ def quota_burndown(contract, quota, at=None):
     """Return (period_start, period_end, [(date, remaining)]) for a burn-down chart."""
     at = at or utcnow()
     first, last = period_bounds(contract, quota, at)
-    low, high = _day_span_utc(first, last)
+    low, high = day_span_utc(first, last)
+    usages = (QuotaUsage.select(QuotaUsage.amount, QuotaUsage.at)
+              .where((QuotaUsage.quota == quota) & (QuotaUsage.at >= low) & (QuotaUsage.at < high))
+              .order_by(QuotaUsage.at, QuotaUsage.id).tuples())
+    return first, last, burndown_points(quota.limit, first, usages)
+
+
+def burndown_points(limit, first, usages):
+    """[(date, remaining)] from *limit* on day *first* down through (amount, at) *usages*, in order."""
     tz = current_calendar().tz
-    remaining = Decimal(quota.limit)
+    remaining = Decimal(limit)
     points = [(first, plain_number(remaining))]
-    for usage in (QuotaUsage.select().where((QuotaUsage.quota == quota) & (QuotaUsage.at >= low)
-                                            & (QuotaUsage.at < high)).order_by(QuotaUsage.at)):
-        remaining -= usage.amount
-        points.append((usage.at.astimezone(tz).date(), plain_number(remaining)))
-    return first, last, points
+    for amount, at in usages:
+        remaining -= amount
+        points.append((at.astimezone(tz).date(), plain_number(remaining)))
+    return points
 
 
 def merged_minutes(spans):

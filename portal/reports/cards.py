@@ -11,9 +11,7 @@ cards equal the per-contract functions.
 
 from collections import defaultdict
 from datetime import timedelta
-from decimal import Decimal
 
-from portal.calendars.service import current_calendar
 from portal.contracts import service as contracts
 from portal.contracts.models import CoveredSystem
 from portal.contracts.models import Outage
@@ -79,9 +77,7 @@ def burndowns(contracts_shown, now):
     bounds, spans = {}, {}
     for quota in quotas:
         bounds[quota.id] = contracts.period_bounds(by_id[quota.contract_id], quota, now)
-        first, last = bounds[quota.id]
-        period = periods.make("quota", first, last + timedelta(days=1))
-        spans[quota.id] = (period.low, period.high)
+        spans[quota.id] = contracts.day_span_utc(*bounds[quota.id])
     usages = defaultdict(list)
     if quotas:
         low, high = min(s[0] for s in spans.values()), max(s[1] for s in spans.values())
@@ -91,15 +87,10 @@ def burndowns(contracts_shown, now):
         for quota_id, amount, at in rows:
             if spans[quota_id][0] <= at < spans[quota_id][1]:
                 usages[quota_id].append((amount, at))
-    tz = current_calendar().tz
     cards = defaultdict(list)
     for quota in quotas:
         first, last = bounds[quota.id]
-        remaining = Decimal(quota.limit)
-        points = [(first, contracts.plain_number(remaining))]
-        for amount, at in usages[quota.id]:
-            remaining -= amount
-            points.append((at.astimezone(tz).date(), contracts.plain_number(remaining)))
+        points = contracts.burndown_points(quota.limit, first, usages[quota.id])
         cards[quota.contract_id].append({"quota": quota, "first": first, "last": last, "points": points,
                                          "remaining": points[-1][1], "limit": float(quota.limit)})
     return cards
