@@ -31,7 +31,6 @@ from knowledge_base.models import KbState
 from portal.db import db
 from portal.db import is_postgres
 from portal.text_index import TextIndex
-from portal.text_index import fts5_expression
 from portal.text_index import tsquery_sql
 
 FTS_TABLE = "kb_search_fts"
@@ -313,7 +312,7 @@ def _ranked(query, rule, limit):
         if is_postgres():
             rows = _ranked_ids_postgres(attempt_terms, rule, limit, require_all)
         else:
-            rows = _ranked_ids_sqlite(fts5_expression(attempt_terms, require_all), rule, limit)
+            rows = _ranked_ids_sqlite(segment.fts5_expression(attempt_terms, require_all), rule, limit)
         if len(rows) >= limit:
             break
     return rows, terms

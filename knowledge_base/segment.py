@@ -193,7 +193,11 @@ def fts5_match_expression(query, *, require_all=False):
     want to try a precise query before falling back.
     """
     terms = query_terms(query or "")
-    if not terms:
-        return None
+    return fts5_expression(terms, require_all) if terms else None
+
+
+def fts5_expression(terms, require_all):
+    """An FTS5 MATCH string of already segmented *terms*, each quoted (operators, column filters
+    and syntax characters in them stay inert)."""
     quoted = ['"' + term.replace('"', '""') + '"' for term in terms]
     return (" AND " if require_all else " OR ").join(quoted)

@@ -119,12 +119,6 @@ class TextIndex:
             db.execute_sql(f"INSERT INTO {self.fts_table} ({self.fts_table}) VALUES ('optimize')")
 
 
-def fts5_expression(terms, require_all):
-    """An FTS5 MATCH string of quoted *terms* (operators and column filters in them stay inert)."""
-    quoted = ['"' + term.replace('"', '""') + '"' for term in terms]
-    return (" AND " if require_all else " OR ").join(quoted)
-
-
 def tsquery_sql(count, require_all):
     """A parenthesised tsquery of *count* ``plainto_tsquery('simple', %s)`` parameters."""
     joiner = " && " if require_all else " || "

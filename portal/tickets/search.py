@@ -25,7 +25,6 @@ from knowledge_base import segment
 from portal.db import BaseModel
 from portal.db import is_postgres
 from portal.text_index import TextIndex
-from portal.text_index import fts5_expression
 from portal.text_index import tsquery_sql
 from portal.tickets.models import Ticket
 
@@ -110,7 +109,7 @@ def newest_matching(query, text):
         return None
     if is_postgres():
         return query.where(_having_all(terms)), Ticket.id
-    expression = fts5_expression(terms, require_all=True)
+    expression = segment.fts5_expression(terms, require_all=True)
     # .objects(): the rows are plain tickets; peewee's per-join row assembly doubled the cost.
     narrowed = (query.join(_IndexRow, on=(_IndexRow.rowid == Ticket.id))
                 .where(SQL(f"{FTS_TABLE} MATCH ?", [expression])).objects())
@@ -129,5 +128,5 @@ def _having_all(terms):
     if is_postgres():
         tsquery = tsquery_sql(len(terms), require_all=True)
         return Ticket.id.in_(SQL(f"(SELECT {INDEX.key} FROM {PG_TABLE} WHERE document @@ {tsquery})", terms))
-    expression = fts5_expression(terms, require_all=True)
+    expression = segment.fts5_expression(terms, require_all=True)
     return Ticket.id.in_(SQL(f"(SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)", [expression]))
