@@ -193,7 +193,7 @@ def list_tickets():
     q = (args.get("q") or "").strip()
     order_field = None
     if q and NUMBER.match(q):
-        query = query.where(Ticket.number == q)
+        query = query.where(search_condition(q))  # the ticket with that number
     elif q:
         found = search.newest_matching(query, q)
         if found is None:
