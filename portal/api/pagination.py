@@ -43,6 +43,22 @@ def decode_cursor(cursor):
     return values
 
 
+#: Ids are signed 64-bit integers in both databases; a larger number in a forged cursor made
+#: SQLite raise OverflowError (a 500) instead of a 400.
+ID_RANGE = range(-(2**63), 2**63)
+
+
+def cursor_id(cursor):
+    """The last id a cursor of this API carries, or raise 400."""
+    try:
+        last_id = int(cursor[0])
+    except (TypeError, ValueError, IndexError):
+        raise ApiError(400, _("Invalid cursor.")) from None
+    if last_id not in ID_RANGE:
+        raise ApiError(400, _("Invalid cursor.")) from None
+    return last_id
+
+
 def keyset_page(query, id_field, serialize, descending=True, order_field=None):
     """Return the API list shape for *query* (models or ``.dicts()``) paged by its integer primary key.
 
@@ -52,15 +68,17 @@ def keyset_page(query, id_field, serialize, descending=True, order_field=None):
     order_field = order_field or id_field
     limit, cursor = page_args()
     if cursor:
-        try:
-            last_id = int(cursor[0])
-        except (TypeError, ValueError, IndexError):
-            raise ApiError(400, _("Invalid cursor.")) from None
+        last_id = cursor_id(cursor)
         query = query.where(order_field < last_id if descending else order_field > last_id)
     rows = list(query.order_by(order_field.desc() if descending else order_field.asc()).limit(limit + 1))
+    return keyset_result(rows, limit, id_field.name, serialize)
+
+
+def keyset_result(rows, limit, id_name, serialize):
+    """The API list shape of *rows*, read with ``limit + 1`` so that the extra row tells of a next page."""
     more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1] if more and rows else None
     next_cursor = None if last is None else encode_cursor(
-        [last[id_field.name] if isinstance(last, dict) else getattr(last, id_field.name)])
+        [last[id_name] if isinstance(last, dict) else getattr(last, id_name)])
     return {"items": [serialize(row) for row in rows], "next_cursor": next_cursor}

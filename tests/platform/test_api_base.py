@@ -4,6 +4,7 @@ import pytest
 
 from portal.accounts import commands
 from portal.accounts.models import Organization
+from portal.api.pagination import encode_cursor
 from tests.conftest import log_in
 
 
@@ -94,6 +95,15 @@ def test_keyset_pages_walk_every_row_once(client, headers):
 def test_bad_paging_arguments_are_400(client, headers, query):
     response = client.get(f"/api/v1/organizations?{query}", headers=headers)
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("last_id", [2**63, -(2**63) - 1, 10**30, "12x", None])
+@pytest.mark.parametrize("path", ["/api/v1/organizations", "/api/v1/tickets", "/api/v1/contracts"])
+def test_forged_cursor_out_of_range_is_400(client, headers, path, last_id):
+    # 2**63 made SQLite raise OverflowError: a 500 (found by the OpenAPI fuzz).
+    response = client.get(path, headers=headers, query_string={"cursor": encode_cursor([last_id])})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["message"]
 
 
 def test_session_write_without_csrf_header_is_refused(app, make_user):
