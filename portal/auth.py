@@ -29,6 +29,7 @@ from portal.accounts.models import utcnow
 from portal.accounts.passwords import token_digest
 from portal.accounts.passwords import verify_password
 from portal.db import db
+from portal.prepared import prepared
 
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 
@@ -45,13 +46,22 @@ def init_auth(app):
     manager.init_app(app)
 
 
-def _with_organization():
+@prepared
+def _session_user(shape, user_id):
     # The organisation's kind decides every scoping condition: load it with the user.
-    return User.select(User, Organization).join(Organization)
+    return User.select(User, Organization).join(Organization).where(User.id == user_id).limit(1)
+
+
+@prepared
+def _token_with_user(shape, digest):
+    # The token, its user and the user's organisation in one statement (every API request).
+    return (ApiToken.select(ApiToken, User, Organization).join(User).join(Organization)
+            .where(ApiToken.token_hash == digest).limit(1))
 
 
 def _load_session_user(user_id):
-    user = _with_organization().where(User.id == _int_or_none(user_id)).first()
+    user_id = _int_or_none(user_id)
+    user = None if user_id is None else _session_user.first(user_id=user_id)
     if user is None or not user.active or session.get("sv") != user.session_version:
         return None
     now = time.time()
@@ -68,9 +78,7 @@ def _load_token_user(req):
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
-    # The token, its user and the user's organisation in one statement (every API request).
-    token = (ApiToken.select(ApiToken, User, Organization).join(User).join(Organization)
-             .where(ApiToken.token_hash == token_digest(header[7:].strip())).first())
+    token = _token_with_user.first(digest=token_digest(header[7:].strip()))
     if token is None or token.revoked_at is not None:
         return None
     user = token.user

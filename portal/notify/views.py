@@ -13,6 +13,8 @@ from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from peewee import SQL
+from peewee import Select
+from peewee import fn
 from wtforms import BooleanField
 from wtforms import SelectMultipleField
 from wtforms import StringField
@@ -29,6 +31,7 @@ from portal.notify.events import EVENT_LABELS
 from portal.notify.models import Notification
 from portal.notify.models import NotificationPreference
 from portal.notify.recipients import preference
+from portal.prepared import prepared
 
 blueprint = Blueprint("notify", __name__)
 PAGE = 50
@@ -36,11 +39,16 @@ UNREAD_CAP = 100
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
 
 
+@prepared
+def _unread(shape, user_id):
+    capped = (Notification.select(SQL("1")).where((Notification.recipient == user_id) & (Notification.channel == "inbox")
+                                                  & Notification.read_at.is_null()).limit(UNREAD_CAP))
+    return Select([capped.alias("capped")], [fn.COUNT(SQL("1"))]).tuples()  # COUNT over at most UNREAD_CAP rows
+
+
 def unread_count(user):
     """Unread inbox items, counted up to UNREAD_CAP (an index range, never the whole table)."""
-    capped = (Notification.select(SQL("1")).where((Notification.recipient == user.id) & (Notification.channel == "inbox")
-                                                  & Notification.read_at.is_null()).limit(UNREAD_CAP))
-    return capped.count()  # peewee wraps the limited query: COUNT over at most UNREAD_CAP rows
+    return _unread.scalar(user_id=user.id)
 
 
 def init_nav(app):

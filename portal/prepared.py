@@ -1,0 +1,80 @@
+"""Queries whose SQL is written once per shape and then run with new values.
+
+peewee writes a query's SQL anew on every execution, walking every node of it: for the reads that
+every request makes (the session's user, the API token, the unread count, the ticket lists) that
+walk cost more than the database took to answer them (57 % of an API list request at 100k tickets,
+bench/README.md). A prepared query is built once per *shape* with stand-in values; its SQL and
+the places of the stand-ins among its parameters are kept, and each call puts the real values in
+those places and runs the same SQL. Rows come back through the query's own cursor wrapper, so a
+call yields what iterating the peewee query would.
+
+The build function receives the values as keyword arguments and must use them only as SQL values
+(``Ticket.hospital == hospital_id``, ``.limit(limit)``), never to choose the query's structure:
+what chooses the structure (a role, which filters are present) goes in the shape. Values are ints
+and strings; ``None`` and booleans change the SQL peewee writes (``IS NULL``), so they belong in the
+shape too. A stand-in the SQL does not carry (the build ignored or transformed it) is refused when
+the shape is first compiled, loudly, rather than run with a wrong value.
+"""
+
+import threading
+
+from portal.db import db
+
+#: Stand-in values no caller passes: ints far outside any id, strings with NUL bytes.
+_INT_STAND_IN = -(2**62)
+
+
+def _stand_in(index, name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"prepared value {name}={value!r}: only ints and strings are values; put the rest in the shape")
+    return _INT_STAND_IN - index if isinstance(value, int) else f"\x00prepared:{name}\x00"
+
+
+class Prepared:
+    """A query built by *build(shape, **values)*, compiled once per shape and database kind."""
+
+    def __init__(self, build):
+        self.build = build
+        self._compiled = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, shape=None, **values):
+        """Run the query of *shape* with *values*; return its rows as the peewee query would."""
+        database = db.obj
+        key = (type(database), shape, tuple(sorted((name, type(value)) for name, value in values.items())))
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            with self._lock:
+                compiled = self._compiled.get(key) or self._compile(database, shape, values)
+                self._compiled[key] = compiled
+        query, sql, params, places = compiled
+        params = list(params)
+        for index, name in places:
+            params[index] = values[name]
+        return query._get_cursor_wrapper(database.execute_sql(sql, params))
+
+    def first(self, shape=None, **values):
+        """The first row, or None."""
+        return next(iter(self(shape, **values)), None)
+
+    def scalar(self, shape=None, **values):
+        """The first column of the first row of a query of tuples (a count), or None."""
+        row = next(iter(self(shape, **values)), None)
+        return None if row is None else row[0]
+
+    def _compile(self, database, shape, values):
+        stand_ins = {name: _stand_in(index, name, value) for index, (name, value) in enumerate(sorted(values.items()))}
+        query = self.build(shape, **stand_ins)
+        sql, params = database.get_sql_context().sql(query).query()
+        by_stand_in = {stand_in: name for name, stand_in in stand_ins.items()}
+        places = tuple((index, by_stand_in[param]) for index, param in enumerate(params)
+                       if isinstance(param, (int, str)) and not isinstance(param, bool) and param in by_stand_in)
+        missing = set(stand_ins) - {name for _, name in places}
+        if missing:
+            raise ValueError(f"{self.build.__qualname__}: the SQL does not carry {sorted(missing)} as parameters")
+        return query, sql, tuple(params), places
+
+
+def prepared(build):
+    """Decorate a query builder ``build(shape, **values)`` as a :class:`Prepared` query."""
+    return Prepared(build)
