@@ -15,11 +15,14 @@ from portal.api.endpoint import api_endpoint
 from portal.api.endpoint import json_body
 from portal.api.errors import ApiError
 from portal.api.errors import problem
-from portal.api.pagination import keyset_page
+from portal.api.pagination import cursor_id
+from portal.api.pagination import keyset_result
+from portal.api.pagination import page_args
 from portal.api.validation import DateTime
 from portal.api.validation import Integer
 from portal.api.validation import Text
 from portal.api.validation import validate
+from portal.prepared import prepared
 from portal.tickets import search
 from portal.tickets import service
 from portal.tickets.models import CATEGORIES
@@ -177,6 +180,27 @@ def _user():
     return current_user._get_current_object()
 
 
+#: The list's equality filters: query argument -> column.
+LIST_FILTERS = {"status": Ticket.status, "priority": Ticket.priority, "contract_id": Ticket.contract,
+                "assignee_id": Ticket.assignee}
+
+
+@prepared
+def _list_page(shape, limit, **values):
+    seen_by, filters, searched, after_cursor = shape
+    query = service.visible(Ticket.select(*JSON_COLUMNS), service.Viewer(seen_by, values))
+    for name in filters:
+        query = query.where(LIST_FILTERS[name] == values[name])
+    order = Ticket.id
+    if searched == ("number",):
+        query = query.where(Ticket.number == values["number"])  # the ticket with that number
+    elif searched:
+        query, order = search.narrowed(query, searched, values)
+    if after_cursor:
+        query = query.where(order < values["before"])
+    return query.dicts().order_by(order.desc()).limit(limit)
+
+
 @blueprint.get("/tickets")
 @api_endpoint("List tickets", resource="tickets", query=LIST_QUERY, response=LIST_SCHEMA)
 def list_tickets():
@@ -185,23 +209,25 @@ def list_tickets():
         if name in raw:
             raw[name] = int(raw[name]) if raw[name].isdigit() and len(raw[name]) < 19 else raw[name]
     args = validate(LIST_QUERY, raw)
-    query = service.visible(Ticket.select(*JSON_COLUMNS), _user())
-    for name, field in (("status", Ticket.status), ("priority", Ticket.priority),
-                        ("contract_id", Ticket.contract), ("assignee_id", Ticket.assignee)):
-        if args.get(name) is not None:
-            query = query.where(field == args[name])
+    limit, cursor = page_args()
+    seen_by, values = service.viewer(_user())
+    filters = tuple(name for name in LIST_FILTERS if args.get(name) is not None)
+    values.update((name, args[name]) for name in filters)
     q = (args.get("q") or "").strip()
-    order_field = None
+    searched = None
     if q and NUMBER.match(q):
-        query = query.where(search_condition(q))  # the ticket with that number
+        searched, values["number"] = ("number",), q
     elif q:
-        found = search.newest_matching(query, q)
+        found = search.search_values(q)
         if found is None:
             return jsonify({"items": [], "next_cursor": None})
-        query, order_field = found
+        searched = found[0]
+        values.update(found[1])
+    if cursor:
+        values["before"] = cursor_id(cursor)
+    rows = list(_list_page((seen_by, filters, searched, bool(cursor)), limit=limit + 1, **values))
     zone = ZoneInfo(current_app.config["TIMEZONE"])
-    return jsonify(keyset_page(query.dicts(), Ticket.id, lambda values: values_json(values, zone),
-                               order_field=order_field))
+    return jsonify(keyset_result(rows, limit, "id", lambda row: values_json(row, zone)))
 
 
 @blueprint.post("/tickets")

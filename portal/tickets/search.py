@@ -95,25 +95,32 @@ class _IndexRow(BaseModel):
         table_name = FTS_TABLE
 
 
-def newest_matching(query, text):
-    """(*query* narrowed to tickets with every term of *text*, the column to order it by, newest
-    first); ``None`` when *text* has no searchable term.
+def search_values(text):
+    """(shape, values) of a search for *text*, for ``narrowed`` and prepared queries: the number
+    of terms decides the SQL, the terms (or SQLite's match expression) are its values; ``None``
+    when *text* has no searchable term."""
+    terms = segment.query_terms(text or "")
+    if not terms:
+        return None
+    if is_postgres():
+        return ("terms", len(terms)), {f"term{index}": term for index, term in enumerate(terms)}
+    return ("match",), {"match": segment.fts5_expression(terms, require_all=True)}
+
+
+def narrowed(query, shape, values):
+    """(*query* narrowed by ``search_values``' shape and values, the column to order it by).
 
     On SQLite the full-text index drives: it yields matches newest first (rowid descending) and
     stops once a page is full, where ``id IN (matches)`` built the list of every match first —
     130 k ids for 挂号 at 1 M tickets. PostgreSQL cannot read a GIN index in order and plans
     both shapes alike, so it keeps the ``IN`` condition.
     """
-    terms = segment.query_terms(text or "")
-    if not terms:
-        return None
-    if is_postgres():
-        return query.where(_having_all(terms)), Ticket.id
-    expression = segment.fts5_expression(terms, require_all=True)
+    if shape[0] == "terms":
+        return query.where(_having_all([values[f"term{index}"] for index in range(shape[1])])), Ticket.id
     # .objects(): the rows are plain tickets; peewee's per-join row assembly doubled the cost.
-    narrowed = (query.join(_IndexRow, on=(_IndexRow.rowid == Ticket.id))
-                .where(SQL(f"{FTS_TABLE} MATCH ?", [expression])).objects())
-    return narrowed, _IndexRow.rowid
+    narrowed_query = (query.join(_IndexRow, on=(_IndexRow.rowid == Ticket.id))
+                      .where(SQL(f"{FTS_TABLE} MATCH ?", [values["match"]])).objects())
+    return narrowed_query, _IndexRow.rowid
 
 
 def matching(query):

@@ -18,6 +18,7 @@ from portal.api.errors import ApiError
 from portal.api.validation import validate
 from portal.auth import role_required
 from portal.contracts.models import CoveredSystem
+from portal.prepared import prepared
 from portal.tickets import api
 from portal.tickets import queue_order
 from portal.tickets import service
@@ -116,17 +117,25 @@ def mine():
     return render_template("tickets/mine.html", tickets=rows[:PAGE], more=more)
 
 
+@prepared
+def _queue_rows(shape, limit, offset, **values):
+    seen_by, mine_only = shape
+    query = service.visible(Ticket.select(*ROW_COLUMNS), service.Viewer(seen_by, values)).where(queue_order.open_tickets())
+    if mine_only:
+        query = query.where(Ticket.assignee == values["me"])
+    return query.order_by(queue_order.nearest_deadline().asc(nulls="LAST"), Ticket.id).offset(offset).limit(limit)
+
+
 @blueprint.get("/tickets/queue")
 @role_required("engineer", "manager", "hospital_it")
 def queue():
-    query = service.visible(Ticket.select(*ROW_COLUMNS), _user()).where(queue_order.open_tickets())
+    seen_by, values = service.viewer(_user())
     mine_only = request.args.get("assigned") == "me"
     if mine_only:
-        query = query.where(Ticket.assignee == current_user.id)
+        values["me"] = current_user.id
     page = request.args.get("page", "1")
     page = min(int(page), QUEUE_MAX_PAGES) if page.isdigit() and 0 < len(page) < 4 and int(page) > 0 else 1
-    rows = list(query.order_by(queue_order.nearest_deadline().asc(nulls="LAST"), Ticket.id)
-                .offset((page - 1) * QUEUE_PAGE).limit(QUEUE_PAGE + 1))
+    rows = list(_queue_rows((seen_by, mine_only), limit=QUEUE_PAGE + 1, offset=(page - 1) * QUEUE_PAGE, **values))
     more = len(rows) > QUEUE_PAGE and page < QUEUE_MAX_PAGES
     return render_template("tickets/queue.html", rows=QueueRows().render(rows[:QUEUE_PAGE]), page=page, more=more,
                            assigned="me" if mine_only else None, last_page=page == QUEUE_MAX_PAGES and len(rows) > QUEUE_PAGE)

@@ -164,3 +164,35 @@ def test_page_for_each_role_renders(app, contract, apis, users):
         expected_queue = 200 if role in ("engineer", "manager", "hospital_it", "admin") else 403
         assert client.get("/tickets/queue").status_code == expected_queue, role
         assert client.get("/tickets/new").status_code == 200, role
+
+
+def test_prepared_api_list_gives_each_viewer_exactly_the_visible_tickets(app, contract, other_contract, apis, make_user,
+                                                                       department, other_hospital):
+    """The list's SQL is written once per viewer shape (portal/prepared.py): every role, filter,
+    search and cursor page must still give what ``service.visible`` gives that user."""
+    from portal.accounts.models import User
+    from portal.tickets import search
+    from portal.tickets.service import visible
+
+    other_it = Api(app, make_user("hospital_it", organization=other_hospital))
+    viewers = {**apis, "reporter without department": Api(app, make_user("reporter")), "other hospital IT": other_it}
+    for index in range(9):
+        priority, title = ("P2", "挂号窗口打印机卡纸") if index % 3 == 0 else ("P3", "医保结算失败")
+        apis["reporter" if index % 2 else "engineer"].post("/tickets", ticket_body(contract, priority=priority, title=title))
+        other_it.post("/tickets", ticket_body(other_contract, priority=priority, title=title))
+    queries = {"": None, "priority=P2": Ticket.priority == "P2", "status=new": Ticket.status == "new",
+               "q=打印机": search.matching("打印机"), "priority=P3&q=医保": (Ticket.priority == "P3") & search.matching("医保")}
+    for name, api in viewers.items():
+        user = User.get_by_id(api.user.id)
+        for args, condition in queries.items():
+            seen, cursor = [], None
+            while True:
+                page = api.get(f"/tickets?limit=4&{args}" + (f"&cursor={cursor}" if cursor else "")).get_json()
+                seen += [item["id"] for item in page["items"]]
+                cursor = page["next_cursor"]
+                if cursor is None:
+                    break
+            expected = visible(Ticket.select(Ticket.id), user)
+            expected = expected.where(condition) if condition is not None else expected
+            assert seen == [t.id for t in expected.order_by(Ticket.id.desc())], (name, args)
+    assert len(seen) > 0
