@@ -11,6 +11,7 @@ from flask_babel import Babel
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import escape
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 
@@ -35,6 +36,23 @@ def parsed_locale(code):
     """The babel Locale for *code*, parsed once: flask-babel parses the selector's string on every
     request, and babel's lookup of the likely subtags cost 4% of the queue page."""
     return Locale.parse(code)
+
+
+class EscapedLabels:
+    """A table of lazily translated labels (code -> label), translated and HTML-escaped once per
+    language: list pages show the same few labels on every row of every request."""
+
+    def __init__(self, labels):
+        self.labels = labels
+        self.by_language = {}
+
+    def __call__(self):
+        """The table for the current request's language: code -> escaped label."""
+        language = str(get_locale())
+        table = self.by_language.get(language)
+        if table is None:
+            table = self.by_language[language] = {key: escape(str(label)) for key, label in self.labels.items()}
+        return table
 
 
 def _chosen_language():

@@ -5,6 +5,8 @@ The table is the registry of resources: each built-in or plugin declares
 endpoints name their resource and action; tests are generated from the same table.
 """
 
+from types import SimpleNamespace
+
 from peewee import Expression
 
 ALL_ROLES = frozenset({"admin", "hospital_it", "reporter", "engineer", "manager"})
@@ -63,3 +65,23 @@ def scope(query, user, hospital=None, vendor=None, organization=None):
     for extra in conditions[1:]:
         condition = condition | extra
     return query.where(condition)
+
+
+def scope_viewer(user):
+    """(shape, values) of ``scope`` for *user*, for a prepared query (portal/prepared.py): what
+    decides the SQL (the role, the organisation's kind) and the id it compares."""
+    if user.role == "admin":
+        return ("admin",), {}
+    return (user.role, user.organization.kind), {"viewer_org": user.organization_id}
+
+
+class Viewer:
+    """What ``scope`` and ``tickets.service.visible`` read of a user, rebuilt from a viewer's shape
+    and (stand-in) values inside a prepared query's build."""
+
+    def __init__(self, shape, values):
+        self.role = shape[0]
+        self.organization = SimpleNamespace(kind=shape[1] if len(shape) > 1 else None)
+        self.organization_id = values.get("viewer_org")
+        self.id = values.get("viewer_id")
+        self.department_id = values.get("viewer_department")

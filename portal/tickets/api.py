@@ -22,6 +22,7 @@ from portal.api.validation import DateTime
 from portal.api.validation import Integer
 from portal.api.validation import Text
 from portal.api.validation import validate
+from portal.permissions import Viewer
 from portal.prepared import prepared
 from portal.tickets import search
 from portal.tickets import service
@@ -188,7 +189,7 @@ LIST_FILTERS = {"status": Ticket.status, "priority": Ticket.priority, "contract_
 @prepared
 def _list_page(shape, limit, **values):
     seen_by, filters, searched, after_cursor = shape
-    query = service.visible(Ticket.select(*JSON_COLUMNS), service.Viewer(seen_by, values))
+    query = service.visible(Ticket.select(*JSON_COLUMNS), Viewer(seen_by, values))
     for name in filters:
         query = query.where(LIST_FILTERS[name] == values[name])
     order = Ticket.id

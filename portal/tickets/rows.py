@@ -15,10 +15,12 @@ from markupsafe import Markup
 from markupsafe import escape
 
 from portal.admin import local_in
+from portal.i18n import EscapedLabels
 from portal.tickets.workflow import STATUS_LABELS
 
 PAUSED_STATUSES = ("waiting_customer", "waiting_authorization")
 LEVEL_CLASSES = {90: "table-warning sla-90", 75: "table-warning", 50: "table-info"}
+STATUS_HTML = EscapedLabels(STATUS_LABELS)
 
 
 def level_class(ticket):
@@ -33,7 +35,7 @@ class QueueRows:
 
     def __init__(self):
         self.zone = ZoneInfo(current_app.config["TIMEZONE"])
-        self.status_labels = {key: escape(str(label)) for key, label in STATUS_LABELS.items()}
+        self.status_labels = STATUS_HTML()
         breached, paused = escape(_("Breached")), escape(_("Paused"))  # outside f-strings: the extractor reads these
         self.breached = f'<span class="badge badge-danger">{breached}</span>'
         self.paused = f'<span class="badge badge-secondary">{paused}</span>'

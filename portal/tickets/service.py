@@ -6,7 +6,6 @@ so the API answers them as they are and the pages flash their message.
 """
 
 from datetime import timedelta
-from types import SimpleNamespace
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -25,6 +24,7 @@ from portal.db import db
 from portal.db import is_postgres
 from portal.permissions import VENDOR_ROLES
 from portal.permissions import scope
+from portal.permissions import scope_viewer
 from portal.tickets import chain
 from portal.tickets import deadlines
 from portal.tickets import search
@@ -59,28 +59,15 @@ def visible(query, user):
 
 
 def viewer(user):
-    """(shape, values) of ``visible`` for *user*, for a prepared query: what decides the SQL's
-    structure (role, organisation kind, whether a reporter has a department) and the ids it compares."""
-    if user.role == "admin":
-        return ("admin",), {}
-    values = {"viewer_org": user.organization_id}
+    """(shape, values) of ``visible`` for *user*, for a prepared query (``Viewer`` rebuilds the user):
+    ``scope``'s, and for a reporter their id and whether they have a department (and its id)."""
+    shape, values = scope_viewer(user)
     if user.role != "reporter":
-        return (user.role, user.organization.kind), values
+        return shape, values
     values["viewer_id"] = user.id
     if user.department_id:
         values["viewer_department"] = user.department_id
-    return (user.role, user.organization.kind, bool(user.department_id)), values
-
-
-class Viewer:
-    """What ``visible`` reads of a user, rebuilt from ``viewer``'s shape and (stand-in) values."""
-
-    def __init__(self, shape, values):
-        self.role = shape[0]
-        self.organization = SimpleNamespace(kind=shape[1] if len(shape) > 1 else None)
-        self.organization_id = values.get("viewer_org")
-        self.id = values.get("viewer_id")
-        self.department_id = values.get("viewer_department")
+    return (*shape, bool(user.department_id)), values
 
 
 def can_see(user, ticket):
