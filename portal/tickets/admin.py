@@ -1,6 +1,7 @@
 """The scoped admin list of tickets: filters on indexed columns, no COUNT(*), no LIKE search."""
 
 from datetime import datetime
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -22,7 +23,12 @@ from portal.accounts.models import User
 from portal.admin import SecureModelView
 from portal.admin import local_in
 from portal.contracts.models import Contract
+from portal.i18n import EscapedLabels
+from portal.permissions import Viewer
+from portal.permissions import scope_viewer
+from portal.prepared import prepared
 from portal.tickets import search
+from portal.tickets.admin_page import PreparedListPage
 from portal.tickets.api import search_condition
 from portal.tickets.models import Ticket
 from portal.tickets.service import visible
@@ -41,12 +47,17 @@ def _number_link(view, context, model, name):
 MAX_PAGE = 100
 
 
+@prepared
+def _visible_hospitals(shape, **values):
+    hospitals = visible_contracts(Viewer(shape, values)).select(Contract.hospital).distinct()
+    return (Organization.select(Organization.id, Organization.name)
+            .where(Organization.id.in_(hospitals)).order_by(Organization.name, Organization.id).tuples())
+
+
 def _hospital_options():
     """The hospitals of the contracts the current user may see (admin: all), for the filter."""
-    hospitals = visible_contracts(current_user).select(Contract.hospital).distinct()
-    query = (Organization.select(Organization.id, Organization.name)
-             .where(Organization.id.in_(hospitals)).order_by(Organization.name, Organization.id))
-    return [(str(o.id), o.name) for o in query]
+    shape, values = scope_viewer(current_user)
+    return [(str(hospital_id), name) for hospital_id, name in _visible_hospitals(shape, **values)]
 
 
 class _PerRequest:
@@ -115,6 +126,10 @@ LIST_READ = (Ticket.id, Ticket.number, Ticket.title, Ticket.priority, Ticket.sta
              Ticket.satisfaction)
 
 
+LABELS_HTML = {"status": EscapedLabels(STATUS_LABELS), "priority": EscapedLabels(PRIORITY_LABELS),
+               "category": EscapedLabels(CATEGORY_LABELS)}
+
+
 class _Cells:
     """Per-request renderers of the list's cells: labels translated and the link prefix built once."""
 
@@ -122,9 +137,7 @@ class _Cells:
         self.view = view
         self.zone = ZoneInfo(current_app.config["TIMEZONE"])
         self.detail_prefix = escape(url_for("tickets.detail", ticket_id=0)[:-1])
-        self.labels = {name: {key: escape(str(label)) for key, label in labels.items()}
-                       for name, labels in (("status", STATUS_LABELS), ("priority", PRIORITY_LABELS),
-                                            ("category", CATEGORY_LABELS))}
+        self.labels = {name: labels() for name, labels in LABELS_HTML.items()}
 
     def cell(self, row, name):
         value = getattr(row, name)
@@ -204,16 +217,27 @@ class TicketView(SecureModelView):
         # The search box goes through the segmented index (get_query), never flask-admin's LIKE.
         g.ticket_search = (search_text or "").strip()[:search.MAX_QUERY_CHARS]
         try:
+            if execute and g.get("ticket_list_cells") and not g.ticket_search:
+                order = [(self._sortable_columns[sort_column], sort_desc)] if sort_column is not None \
+                    else self._get_default_order()
+                rows = self.prepared_page.rows(current_user._get_current_object(), page, order,
+                                               [(position, value) for position, _, value in filters],
+                                               page_size or self.page_size)
+                if rows is not None:
+                    return None, rows
             if not (page and execute and g.get("ticket_list_cells")):
                 return super().get_list(page, sort_column, sort_desc, None, filters, execute, page_size)
             return self._deep_page(page, sort_column, sort_desc, filters, page_size)
         finally:
             g.pop("ticket_search", None)
 
+    @cached_property
+    def prepared_page(self):
+        return PreparedListPage(self)
+
     def _deep_page(self, page, sort_column, sort_desc, filters, page_size):
-        """A page past the first: its ids are picked on the index alone, then only those rows are
-        read and joined. With the joins in the OFFSET walk, page 99 joined 4,950 rows it threw away
-        (4.3 ms against 0.35 ms at 1M tickets)."""
+        """A page past the first (a search, or filters the prepared page leaves to flask-admin):
+        its ids are picked on the index alone, then only those rows are read and joined."""
         g.ticket_ids_only = True
         try:
             count, ids = super().get_list(page, sort_column, sort_desc, None, filters, False, page_size)
@@ -223,18 +247,28 @@ class TicketView(SecureModelView):
         return count, list(rows.where(Ticket.id.in_(ids)))
 
     def get_query(self):
+        if g.get("ticket_ids_only"):
+            return self._searched(self.list_select(current_user, ids_only=True))
+        if g.get("ticket_list_cells"):
+            return self._searched(self.list_select(current_user))
+        return self._searched(self.scoped(self._joined(Ticket)))  # whole tickets: exports
+
+    def list_select(self, user, ids_only=False):
+        """The list's select scoped to *user* (None: not scoped, for rows whose ids were picked
+        scoped): only the ids, or the shown columns with the hospital and assignee."""
+        query = Ticket.select(Ticket.id) if ids_only else self._joined(*LIST_READ)
+        return query if user is None else visible(query, user)
+
+    @staticmethod
+    def _joined(*shown):
         # The list shows the hospital and the assignee: load them with the tickets (one statement
         # per page, not one per row and column). Only the columns shown; never password hashes.
-        if g.get("ticket_ids_only"):
-            return self._searched(self.scoped(Ticket.select(Ticket.id)))
         assignee = User.alias()
-        shown = LIST_READ if g.get("ticket_list_cells") else (Ticket,)
-        query = (Ticket.select(*shown, Organization.id, Organization.name, Organization.kind,
-                               assignee.id, assignee.username, assignee.display_name)
-                 .join(Organization, on=(Ticket.hospital == Organization.id), attr="hospital")
-                 .switch(Ticket)
-                 .join(assignee, JOIN.LEFT_OUTER, on=(Ticket.assignee == assignee.id), attr="assignee"))
-        return self._searched(self.scoped(query))
+        return (Ticket.select(*shown, Organization.id, Organization.name, Organization.kind,
+                              assignee.id, assignee.username, assignee.display_name)
+                .join(Organization, on=(Ticket.hospital == Organization.id), attr="hospital")
+                .switch(Ticket)
+                .join(assignee, JOIN.LEFT_OUTER, on=(Ticket.assignee == assignee.id), attr="assignee"))
 
     @staticmethod
     def _searched(query):

@@ -318,7 +318,7 @@ def test_no_ticket_list_filter_scans_with_like(app, contract, users, apis):
     assert listed.status_code == 200 and "<script>x</script>" not in listed.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("role", ["engineer", "hospital_it"])
+@pytest.mark.parametrize("role", ["engineer", "hospital_it", "admin"])
 def test_every_page_of_the_admin_list_holds_what_a_plain_paged_query_holds(app, contract, other_contract, users,
                                                                             apis, role):
     """Pages past the first pick their ids on the index first, then join (TicketView._deep_page)."""
@@ -335,17 +335,37 @@ def test_every_page_of_the_admin_list_holds_what_a_plain_paged_query_holds(app, 
         db.connect(reuse_if_open=True)
         search.rebuild()  # the clones were inserted behind the search index's back
     view = _ticket_admin(app)
-    status_equal = next(f"flt0_{i}" for i, f in enumerate(view._filters)
-                        if f.column is Ticket.status and type(f).__name__ == "FilterEqual")
-    visible = Ticket.hospital == contract.hospital_id if role == "hospital_it" else Ticket.vendor == contract.vendor_id
+
+    def flt(column, kind):
+        return next(f"flt0_{i}" for i, f in enumerate(view._filters) if f.column is column and type(f).__name__ == kind)
+
+    visible = {"hospital_it": Ticket.hospital == contract.hospital_id, "engineer": Ticket.vendor == contract.vendor_id,
+               "admin": Ticket.id > 0}[role]
+    # Prepared pages (portal/tickets/admin_page.py): equality filters on strings, ints, booleans, and
+    # sorts; flask-admin's own path: a search and a list filter. Both must list what a plain query lists.
+    cases = (("", visible, Ticket.id.desc()),
+             (f"{flt(Ticket.status, 'FilterEqual')}=closed", visible & (Ticket.status == "closed"), Ticket.id.desc()),
+             (f"{flt(Ticket.status, 'FilterNotEqual')}=closed", visible & (Ticket.status != "closed"), Ticket.id.desc()),
+             (f"{flt(Ticket.hospital, 'HospitalFilter')}={other_contract.hospital_id}",
+              visible & (Ticket.hospital == other_contract.hospital_id), Ticket.id.desc()),
+             (f"{flt(Ticket.resolve_breached, 'BooleanEqualFilter')}=0", visible & (Ticket.resolve_breached == False),  # noqa: E712
+              Ticket.id.desc()),
+             (f"{flt(Ticket.priority, 'FilterEqual')}=P1&{flt(Ticket.status, 'FilterEqual')}=closed",
+              visible & (Ticket.priority == "P1") & (Ticket.status == "closed"), Ticket.id.desc()),
+             (f"sort={view.column_sortable_list.index('number')}", visible, (Ticket.number, Ticket.id)),
+             (f"{flt(Ticket.priority, 'FilterInList')}=P1,P4", visible & Ticket.priority.in_(("P1", "P4")), Ticket.id.desc()),
+             ("search=挂号", visible, Ticket.id.desc()))
     client = _logged_in(app, users[role])
-    for query, condition in (("", visible), (f"{status_equal}=closed", visible & (Ticket.status == "closed")),
-                             ("search=挂号", visible)):
+    for query, condition, order in cases:
         with app.app_context():
             db.connect(reuse_if_open=True)
-            expected = [t.number for t in Ticket.select(Ticket.number).where(condition).order_by(Ticket.id.desc())]
+            order = order if isinstance(order, tuple) else (order,)
+            expected = [t.number for t in Ticket.select(Ticket.number).where(condition).order_by(*order)]
         listed = []
         for page in range(4):
             html = client.get(f"/admin/ticket_admin/?page={page}&{query}").get_data(as_text=True)
             listed += re.findall(r'<td class="col-number"><a href="[^"]+">([^<]+)</a>', html)
         assert listed == expected, query
+    assert len(expected) > 100
+    # seven cases were prepared, each as a first page and as deeper pages; the last two were not
+    assert len(view.prepared_page.query._compiled) == 7 * 2
