@@ -103,6 +103,10 @@ def load_yaml(source, max_bytes=MAX_BYTES):
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if "nesting depth" in (exc.problem or ""):
+            # LibYAML (PyYAML ≥ 6.0.4) stops a deep flow collection in its scanner, reading ahead
+            # of the events _scan_events counts: the same refusal, in the same words.
+            _refuse(_too_deep(), mark)
         problem = " ".join(part for part in (exc.context, exc.problem) if part) or str(exc)
         _refuse(msg("YAML 语法错误：{p}", "YAML syntax error: {p}", p=problem), mark)
     except yaml.YAMLError as exc:
@@ -110,6 +114,10 @@ def load_yaml(source, max_bytes=MAX_BYTES):
     if builder.problems:
         raise FormError("invalid_yaml", msg("YAML 文档无效", "invalid YAML document"), builder.problems)
     return Loaded(data, builder.marks)
+
+
+def _too_deep():
+    return msg("嵌套过深（上限 {n} 层）", "nesting too deep (limit {n})", n=MAX_DEPTH)
 
 
 def _scan_events(text):
@@ -128,8 +136,7 @@ def _scan_events(text):
         elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
-                _refuse(msg("嵌套过深（上限 {n} 层）", "nesting too deep (limit {n})", n=MAX_DEPTH),
-                        event.start_mark)
+                _refuse(_too_deep(), event.start_mark)
         elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
             depth -= 1
         tag = getattr(event, "tag", None)
