@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from flask import abort
 from flask import current_app
 from flask import flash
+from flask import g
 from flask import redirect
 from flask import request
 from flask import url_for
@@ -94,8 +95,13 @@ class AccessMixin:
         return current_app.extensions["weibao"].registry("resource").get(self.resource)
 
     def may(self, action):
-        # The user itself, not the proxy: a list page asks ~60 times (menu, buttons, actions).
-        return allowed(current_user._get_current_object(), self.rules(), action)
+        # A list page asks ~60 times (menu, buttons, actions): answered once per request, view
+        # and action (7 % of the ticket list when every ask went through the proxies).
+        answers = g.setdefault("weibao_may", {})
+        key = (self.endpoint, action)
+        if key not in answers:
+            answers[key] = allowed(current_user._get_current_object(), self.rules(), action)
+        return answers[key]
 
     def is_accessible(self):
         return self.may("view")

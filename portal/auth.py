@@ -32,6 +32,9 @@ from portal.db import db
 from portal.prepared import prepared
 
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
+#: The session's "last seen" time moves at most this often: a changed session is signed and sent
+#: again as a cookie on every response (3 % of a list page); the idle timeout is minutes long.
+SEEN_AT_STEP = 60
 
 
 def init_auth(app):
@@ -70,7 +73,8 @@ def _load_session_user(user_id):
     if now - session.get("seen_at", 0) > idle or now - session.get("login_at", 0) > absolute:
         session.clear()
         return None
-    session["seen_at"] = now
+    if now - session.get("seen_at", 0) >= SEEN_AT_STEP:
+        session["seen_at"] = now
     return user
 
 

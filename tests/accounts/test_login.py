@@ -94,3 +94,23 @@ def test_login_without_csrf_token_is_refused(client, make_user):
     user = make_user("engineer")
     response = client.post("/login", data={"username": user.username, "password": "correct horse 9"})
     assert response.status_code == 400
+
+
+def test_last_seen_moves_once_a_minute_and_the_idle_timeout_still_holds(make_app, make_user, monkeypatch):
+    from portal import auth
+
+    app = make_app(SESSION_IDLE_MINUTES=30)
+    client = app.test_client()
+    with app.app_context():
+        user = make_user("engineer")
+    log_in(client, user.username)
+    started = auth.time.time()
+    assert client.get("/profile").status_code == 200
+    # Within a minute the session is not changed, so it is neither signed nor sent again.
+    assert "Set-Cookie" not in client.get("/profile").headers
+    monkeypatch.setattr(auth.time, "time", lambda: started + auth.SEEN_AT_STEP + 1)
+    assert "Set-Cookie" in client.get("/profile").headers
+    monkeypatch.setattr(auth.time, "time", lambda: started + auth.SEEN_AT_STEP + 1 + 29 * 60)
+    assert client.get("/profile").status_code == 200  # seen 29 minutes ago: still in
+    monkeypatch.setattr(auth.time, "time", lambda: started + auth.SEEN_AT_STEP + 1 + 29 * 60 + 31 * 60)
+    assert_logged_out(client)
