@@ -261,7 +261,7 @@ def test_queue_pages_by_nearest_deadline_and_reads_only_the_shown_columns(app, c
 
 
 def test_fast_list_cells_show_what_flask_admin_would(app, contract, users, apis):
-    """TicketView.list_cells replaces flask-admin's per-cell macros; every column must read the same."""
+    """TicketView.list_row replaces flask-admin's per-cell macros; every column must read the same."""
     from flask import g
     from markupsafe import escape
 
