@@ -38,6 +38,8 @@ import report  # noqa: E402
 import servers as scaleout  # noqa: E402
 from load import Target  # noqa: E402
 
+from portal.cli import THREADS  # noqa: E402
+
 SEARCH_COMMON = "挂号"
 SEARCH_RARE = "不存在的故障描述"
 KB_QUERY = "医保结算"
@@ -502,7 +504,7 @@ def parse_args(argv):
     parser.add_argument("--write-seconds", type=int)
     parser.add_argument("--users", type=int)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads per server")
+    parser.add_argument("--threads", type=int, default=THREADS, help="waitress threads per server (weibao run's)")
     parser.add_argument("--server", choices=("waitress", "gunicorn"), default="waitress",
                         help="serve the portal as `weibao run` does (waitress, embedded consumer) or scaled out: "
                              f"gunicorn --workers {SCALEOUT_WEB} + {SCALEOUT_QUEUE_WORKERS} weibao worker processes "

@@ -153,7 +153,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("kind", choices=("hello", "reference", "portal"))
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=4)  # weibao run's (portal.cli.THREADS)
     parser.add_argument("--db")
     parser.add_argument("--no-consumer", action="store_true")
     args = parser.parse_args(argv)
@@ -168,6 +168,9 @@ def main(argv=None):
         app = create_reference_app(args.db, str(instance))
     else:
         app = portal_app(args.db, instance)
+        from portal.heap import freeze_start_up
+
+        freeze_start_up(app)  # as `weibao run` does before it serves
         if not args.no_consumer:
             from portal.queue import start_embedded_consumer
 

@@ -2,11 +2,6 @@
 
 from pathlib import Path
 
-from portal.migrations import create_tables_migration
-from portal.permissions import ALL_ROLES
-from portal.permissions import rules
-from portal.plugins import Plugin
-
 from knowledge_base import admin
 from knowledge_base import api
 from knowledge_base import commands
@@ -15,6 +10,10 @@ from knowledge_base import search
 from knowledge_base import segment
 from knowledge_base import views
 from knowledge_base.models import MODELS
+from portal.migrations import create_tables_migration
+from portal.permissions import ALL_ROLES
+from portal.permissions import rules
+from portal.plugins import Plugin
 
 EDITORS = {"engineer", "manager"}
 
@@ -35,7 +34,7 @@ def setup(ctx):
     # the tokenizer is process-wide and loads on first use there anyway, and a background load
     # competing for the CPU would only slow and perturb the timing-sensitive tests.
     if ctx.app.config.get("KB_WARM_UP", not ctx.app.testing):
-        segment.start_warm_up()
+        ctx.app.extensions["weibao"].warm_ups.append(segment.start_warm_up())
 
 
 def create_search_index(database):

@@ -45,6 +45,7 @@ class WeibaoState:
     receivers: list = field(default_factory=list)
     tasks: dict = field(default_factory=dict)
     plugin_data: dict = field(default_factory=dict)  # plugins keep their per-app state here
+    warm_ups: list = field(default_factory=list)  # start-up threads a server waits for (portal/heap.py)
 
     def registry(self, kind):
         """Return the registry of *kind* (e.g. "field type")."""

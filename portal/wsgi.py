@@ -12,6 +12,7 @@ thread into every worker, so do not use it.
 """
 
 from portal import create_app
+from portal.heap import freeze_start_up
 from portal.migrations import NEEDS_INIT
 from portal.migrations import pending_migrations
 
@@ -20,3 +21,4 @@ if pending_migrations(app):
     # Raised at import: gunicorn reports the worker failed to boot and stops, instead of serving
     # a schema the code does not match.
     raise RuntimeError(NEEDS_INIT)
+freeze_start_up(app)
