@@ -67,7 +67,7 @@ def local_in(value, zone):
     """*value* (stored UTC) as "YYYY-MM-DD HH:MM" in *zone*; lists look the zone up once per page."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return value.astimezone(zone).isoformat(" ", "minutes")[:16]  # strftime took twice as long
 
 
 def local_time(value):
