@@ -81,6 +81,15 @@ def _mem_total_gb():
     return None
 
 
+def child_pids(pid):
+    """The child processes of *pid* (gunicorn's workers), [] when it has none or is gone."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    try:
+        return [int(child) for child in path.read_text().split()]
+    except OSError:
+        return []
+
+
 def rss_mb(pid):
     """Resident set size of *pid* in MB, from /proc/<pid>/status VmRSS."""
     try:

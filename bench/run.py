@@ -238,22 +238,27 @@ def _inline(sql, params):
 
 
 class Servers:
-    """hello and reference on waitress; the portal on waitress too, or scaled out (*redis_url*)."""
+    """The three servers on waitress (`weibao run`'s way), or all three under gunicorn with the
+    same workers (*gunicorn*: the portal then as README "Scale-out" runs it, with `weibao worker`
+    processes on Redis beside PostgreSQL, or on the SQLite queue beside SQLite)."""
 
-    def __init__(self, url, threads, log, redis_url=None):
-        self.url, self.threads, self.log, self.redis_url = url, threads, log, redis_url
+    def __init__(self, url, threads, log, gunicorn=None):
+        self.url, self.threads, self.log, self.gunicorn = url, threads, log, gunicorn
         self.procs, self.ports, self.cluster = {}, {}, None
 
     def start(self):
-        env = {**os.environ, "WEIBAO_BENCH_DATA": str(generate.DATA)}
-        if self.redis_url:
+        env = {**os.environ, "WEIBAO_BENCH_DATA": str(generate.DATA), "WEIBAO_BENCH_DB": self.url,
+               "XDG_RUNTIME_DIR": str(generate.DATA)}  # gunicorn's control socket
+        if self.gunicorn:
             self._start_scaleout()
-        for kind in ("hello", "reference") if self.redis_url else ("hello", "reference", "portal"):
+        for kind in ("hello", "reference") if self.gunicorn else ("hello", "reference", "portal"):
             port = free_port()
-            command = [sys.executable, str(BENCH / "servers.py"), kind, "--port", str(port), "--threads",
-                       str(self.threads)]
-            if kind != "hello":
-                command += ["--db", self.url]
+            if self.gunicorn:
+                command = [sys.executable, "-m", "gunicorn", "--workers", str(self.gunicorn["web"]),
+                           "--bind", f"127.0.0.1:{port}", "--chdir", str(BENCH), f"servers:peer_app({kind!r})"]
+            else:
+                command = [sys.executable, str(BENCH / "servers.py"), kind, "--port", str(port), "--threads",
+                           str(self.threads)] + (["--db", self.url] if kind != "hello" else [])
             self.procs[kind] = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                                                 stderr=open(generate.DATA / f"server-{kind}.log", "w"))
             self.ports[kind] = port
@@ -272,13 +277,15 @@ class Servers:
                     time.sleep(0.3)
 
     def _start_scaleout(self):
-        from portal.queue import huey_for
+        env = {"WEIBAO_DATABASE_URL": self.url, "WEIBAO_INSTANCE_PATH": str(generate.DATA / "instance-scaleout")}
+        redis_url = self.gunicorn.get("redis_url")
+        if redis_url:
+            from portal.queue import huey_for
 
-        huey_for(self.redis_url, None, name=SCALEOUT_QUEUE).flush()  # an earlier run's leftover tasks
-        env = {"WEIBAO_DATABASE_URL": self.url, "WEIBAO_QUEUE_URL": self.redis_url, "WEIBAO_QUEUE_NAME": SCALEOUT_QUEUE,
-               "WEIBAO_INSTANCE_PATH": str(generate.DATA / "instance-scaleout")}
-        self.cluster = scaleout.ScaleOut(env, free_port(), generate.DATA / "scaleout-logs", web=SCALEOUT_WEB,
-                                         queue=SCALEOUT_QUEUE_WORKERS).start()
+            huey_for(redis_url, None, name=SCALEOUT_QUEUE).flush()  # an earlier run's leftover tasks
+            env.update(WEIBAO_QUEUE_URL=redis_url, WEIBAO_QUEUE_NAME=SCALEOUT_QUEUE)
+        self.cluster = scaleout.ScaleOut(env, free_port(), generate.DATA / "scaleout-logs", web=self.gunicorn["web"],
+                                         queue=self.gunicorn["queue"]).start()
         self.ports["portal"] = self.cluster.port
         try:
             self.cluster.wait_ready(timeout=300)
@@ -288,7 +295,9 @@ class Servers:
 
     def pids(self):
         """Every server process: the three waitress servers, or the scale-out's processes."""
-        return [proc.pid for proc in self.procs.values()] + (self.cluster.pids() if self.cluster else [])
+        pids = [proc.pid for proc in self.procs.values()]
+        children = [child for pid in pids for child in report.child_pids(pid)]  # gunicorn's workers
+        return pids + children + (self.cluster.pids() if self.cluster else [])
 
     def portal_rss(self):
         """The portal's resident memory in MB: its process, or all of the scale-out's processes."""
@@ -425,16 +434,20 @@ def run_backend(backend, url, args, log):
     from portal.db import db
 
     db.close()
-    servers = Servers(url, args.threads, log, redis_url=args.redis_url if args.server == "gunicorn" else None)
+    gunicorn = None
+    if args.server == "gunicorn":
+        gunicorn = {"web": args.web_workers, "queue": args.queue_workers,
+                    "redis_url": args.redis_url if backend == "postgres" else None}
+    servers = Servers(url, args.threads, log, gunicorn=gunicorn)
     result = {"url": url.split("@")[-1], "dataset": meta, "server_threads": args.threads,
-              "portal_server": portal_server(args),
+              "portal_server": portal_server(args, backend),
               "connections": args.connections, "seconds": args.seconds,
               "load_tool": "wrk (1 thread)" if args.use_wrk else
               "python threads (fallback: the client competes with the server for the cores)"}
     try:
         servers.start()
         memory = {"idle": servers.portal_rss()}
-        log(f"[{backend}] servers up (portal: {portal_server(args)}, idle RSS {memory['idle']} MB); measuring pages …")
+        log(f"[{backend}] servers up (portal: {portal_server(args, backend)}, idle RSS {memory['idle']} MB); measuring pages …")
         measured = measure_pages(servers, items, args.seconds, args.warmup, args.connections, args.use_wrk, log,
                                  slow_max_s=2 if args.smoke else None)
         memory["after_reads"] = servers.portal_rss()
@@ -506,11 +519,14 @@ def parse_args(argv):
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=THREADS, help="waitress threads per server (weibao run's)")
     parser.add_argument("--server", choices=("waitress", "gunicorn"), default="waitress",
-                        help="serve the portal as `weibao run` does (waitress, embedded consumer) or scaled out: "
-                             f"gunicorn --workers {SCALEOUT_WEB} + {SCALEOUT_QUEUE_WORKERS} weibao worker processes "
-                             "on Redis (PostgreSQL only)")
+                        help="serve the three servers as `weibao run` does (waitress; the portal with its embedded "
+                             "consumer), or all three under gunicorn with --web-workers, the portal beside "
+                             "--queue-workers `weibao worker` processes (README: several processes)")
+    parser.add_argument("--web-workers", type=int, default=SCALEOUT_WEB, help="gunicorn workers per server")
+    parser.add_argument("--queue-workers", type=int, default=SCALEOUT_QUEUE_WORKERS,
+                        help="`weibao worker` processes beside the portal's gunicorn")
     parser.add_argument("--redis-url", default=os.environ.get("WEIBAO_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
-                        help="the queue for --server gunicorn")
+                        help="the queue for --server gunicorn on PostgreSQL (SQLite: the SQLite queue)")
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--python-load", action="store_true", help="use the Python load generator, not wrk")
     parser.add_argument("--no-sections", action="store_true")
@@ -524,16 +540,21 @@ def parse_args(argv):
         if getattr(args, name) is None:
             setattr(args, name, value)
     args.mode = mode
-    if args.server == "gunicorn" and "sqlite" in args.backends:
-        parser.error("--server gunicorn measures the PostgreSQL + Redis scale-out: use --backends postgres")
     return args
 
 
-def portal_server(args):
+def portal_server(args, backend):
     if args.server == "gunicorn":
-        return (f"gunicorn --workers {SCALEOUT_WEB} 'portal.wsgi:app' + {SCALEOUT_QUEUE_WORKERS} weibao worker "
-                "processes on Redis")
+        queue = "Redis" if backend == "postgres" else "the SQLite queue"
+        return (f"gunicorn --workers {args.web_workers} 'portal.wsgi:app' + {args.queue_workers} weibao worker "
+                f"process(es) on {queue}")
     return f"waitress, {args.threads} threads, one process with its queue consumer"
+
+
+def peer_server(args):
+    if args.server == "gunicorn":
+        return f"gunicorn --workers {args.web_workers} (sync)"
+    return f"waitress, {args.threads} threads"
 
 
 def main(argv=None):
@@ -546,7 +567,8 @@ def main(argv=None):
     backends = [name.strip() for name in args.backends.split(",") if name.strip()]
     result = {"mode": args.mode, "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "environment": report.environment(args.pg_url if "postgres" in backends else None),
-              "server": f"hello, reference: waitress, {args.threads} threads; portal: {portal_server(args)}; 127.0.0.1",
+              "server": f"hello, reference: {peer_server(args)}; portal: "
+                        f"{'; '.join(portal_server(args, backend) for backend in backends)}; 127.0.0.1",
               "backends": {}}
     for backend in backends:
         url = generate.default_sqlite_url(args.tickets) if backend == "sqlite" else args.pg_url

@@ -38,6 +38,18 @@ def hello_app():
     return app
 
 
+def peer_app(kind):
+    """hello or reference, for ``gunicorn 'servers:peer_app("reference")'`` (--server gunicorn):
+    the peers served as the portal is. The reference's database comes from WEIBAO_BENCH_DB."""
+    if kind == "hello":
+        return hello_app()
+    from reference_app import create_reference_app
+
+    instance = Path(os.environ.get("WEIBAO_BENCH_DATA") or BENCH / "data") / "instance-reference-gunicorn"
+    instance.mkdir(parents=True, exist_ok=True)
+    return create_reference_app(os.environ["WEIBAO_BENCH_DB"], str(instance))
+
+
 def portal_app(url, instance):
     os.environ["WEIBAO_INSTANCE_PATH"] = str(instance)
     from portal import create_app
@@ -115,8 +127,9 @@ class ScaleOut:
 
     def web_pids(self):
         """The gunicorn worker processes (children of the master)."""
-        path = Path(f"/proc/{self.gunicorn.pid}/task/{self.gunicorn.pid}/children")
-        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+        from report import child_pids
+
+        return child_pids(self.gunicorn.pid)
 
     def pids(self):
         return [self.gunicorn.pid, *self.web_pids(), *(proc.pid for proc in self.workers)]

@@ -1,6 +1,7 @@
-"""The scale-out configuration, for real: PostgreSQL + Redis, `gunicorn --workers 4
-'portal.wsgi:app'` and two `weibao worker` processes (README "Scale-out"), started at once on a
-fresh instance folder, then 50 users creating, accepting and commenting on tickets for 15 s.
+"""The scale-out configuration, for real: `gunicorn --workers 4 'portal.wsgi:app'` and two
+`weibao worker` processes (README "Scale-out"), on PostgreSQL + Redis and on one server's SQLite
+file + SQLite queue, started at once on a fresh instance folder, then 50 users creating, accepting
+and commenting on tickets for 15 s.
 
 Checked: every response the expected 2xx, every acknowledged write stored with its events,
 distinct ticket numbers, requests spread over several gunicorn workers, a log-in made on one
@@ -195,15 +196,23 @@ def _email_statuses(app):
     return rows
 
 
-def test_gunicorn_four_workers_and_two_queue_workers_on_postgres_and_redis(database, queue, smtp, tmp_path,
-                                                                         monkeypatch):
+@pytest.fixture(params=["postgres+redis", "sqlite+sqlite-queue"])
+def stack(request, tmp_path):
+    """(database URL, the processes' queue settings): the vendor's PostgreSQL + Redis, or one
+    hospital server's SQLite file with the SQLite queue in the shared instance folder."""
+    if request.param == "postgres+redis":
+        redis_url, queue_name = request.getfixturevalue("queue")
+        return request.getfixturevalue("database"), {"WEIBAO_QUEUE_URL": redis_url, "WEIBAO_QUEUE_NAME": queue_name}
+    return f"sqlite:///{tmp_path / 'weibao.db'}", {}
+
+
+def test_gunicorn_four_workers_and_two_queue_workers(stack, smtp, tmp_path, monkeypatch):
     require_gunicorn()
+    database, queue_settings = stack
     _init(database, tmp_path / "init-instance")
     app, tokens, contracts = _populate(database, smtp.port, monkeypatch, tmp_path)
-    redis_url, queue_name = queue
     instance = tmp_path / "instance"  # fresh: the six processes race to create its secret key
-    cluster = ScaleOut({"WEIBAO_DATABASE_URL": database, "WEIBAO_QUEUE_URL": redis_url,
-                        "WEIBAO_QUEUE_NAME": queue_name, "WEIBAO_INSTANCE_PATH": str(instance),
+    cluster = ScaleOut({"WEIBAO_DATABASE_URL": database, **queue_settings, "WEIBAO_INSTANCE_PATH": str(instance),
                         "WEIBAO_LOG_LEVEL": "INFO"}, free_port(), tmp_path / "logs")
     try:
         cluster.start().wait_ready()
