@@ -196,3 +196,21 @@ def test_prepared_api_list_gives_each_viewer_exactly_the_visible_tickets(app, co
             expected = expected.where(condition) if condition is not None else expected
             assert seen == [t.id for t in expected.order_by(Ticket.id.desc())], (name, args)
     assert len(seen) > 0
+
+
+def test_a_list_item_is_the_ticket_as_its_own_endpoint_shows_it(app, contract, apis):
+    """The list reads ids, numbers and text raw (api.LIST_COLUMNS) and booleans and times through
+    their fields: every value, type included, must be what GET /tickets/<id> answers."""
+    engineer = apis["engineer"]
+    made = [engineer.post("/tickets", ticket_body(contract, priority=priority)).get_json()["id"] for priority in ("P1", "P3")]
+    assert engineer.act(made[0], "accept").status_code == 200
+    Ticket.update(response_breached=True, sla_level=90, satisfaction=4, paused_minutes=17).where(
+        Ticket.id == made[0]).execute()
+    listed = {item["id"]: item for item in engineer.get("/tickets").get_json()["items"]}
+    for ticket_id in made:
+        single = engineer.get(f"/tickets/{ticket_id}").get_json()
+        single.pop("events")
+        assert listed[ticket_id] == single
+        assert [type(value) for value in listed[ticket_id].values()] == [type(value) for value in single.values()]
+    assert listed[made[0]]["response_breached"] is True and listed[made[1]]["response_breached"] is False
+    assert listed[made[0]]["accepted_at"] and listed[made[0]]["assignee_id"] == engineer.user.id
