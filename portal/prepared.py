@@ -22,6 +22,9 @@ from portal.db import db
 
 #: Stand-in values no caller passes: ints far outside any id, strings with NUL bytes.
 _INT_STAND_IN = -(2**62)
+#: Shapes kept per query. A page's shapes are few (roles × filters used), but a user can ask for
+#: any combination of list filters: past this many the oldest shape is dropped, not memory grown.
+MAX_SHAPES = 256
 
 
 def _stand_in(index, name, value):
@@ -46,6 +49,8 @@ class Prepared:
         if compiled is None:
             with self._lock:
                 compiled = self._compiled.get(key) or self._compile(database, shape, values)
+                if key not in self._compiled and len(self._compiled) >= MAX_SHAPES:
+                    del self._compiled[next(iter(self._compiled))]
                 self._compiled[key] = compiled
         query, sql, params, places = compiled
         params = list(params)

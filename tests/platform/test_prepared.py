@@ -53,6 +53,19 @@ def test_sql_is_written_once_per_shape(app, make_user, vendor, monkeypatch):
     assert '"role" = ' in sql["by_role"] and '"role" = ' not in sql[None]
 
 
+def test_the_shapes_kept_are_capped(app, make_user, vendor, monkeypatch):
+    from portal import prepared as prepared_module
+
+    make_user("engineer")
+    monkeypatch.setattr(prepared_module, "MAX_SHAPES", 3)
+    query = Prepared(_users.build)
+    with app.app_context():
+        for shape in range(10):  # e.g. a user trying every combination of list filters
+            assert len(list(query(f"shape {shape}", organization_id=vendor.id, limit=5))) == 1
+            assert len(query._compiled) <= 3
+        assert [key[1] for key in query._compiled] == ["shape 7", "shape 8", "shape 9"]
+
+
 def test_hostile_strings_are_only_ever_parameters(app):
     # every naughty string an organisation name can hold (PostgreSQL stores no NUL, names are ≤ 200)
     names = [text for text in blns_strings() if text and "\x00" not in text and len(text) <= 200]
