@@ -33,7 +33,7 @@ SQLITE_PRAGMAS = {
 #: more than a whole list page's queries: SQLite re-ran the pragmas, re-parsed the schema and lost
 #: its 32 MB page cache every time; PostgreSQL paid a backend start-up. A request waits up to
 #: ``timeout`` seconds for a free connection rather than failing; an idle one is recycled after
-#: ``stale_timeout`` seconds. The cap bounds one process (waitress' 8 threads, the embedded
+#: ``stale_timeout`` seconds. The cap bounds one process (waitress' 4 threads, the embedded
 #: consumer's threads, the scheduler) well below PostgreSQL's default of 100 connections.
 POOL = {"max_connections": 24, "stale_timeout": 300, "timeout": 30}
 
