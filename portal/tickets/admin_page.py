@@ -11,9 +11,14 @@ Only equality filters on ints and strings are prepared (booleans are part of the
 values); a list, a time range or a search goes through flask-admin's own path (``None`` here).
 """
 
+from collections import namedtuple
+
 from flask_admin.contrib.peewee import filters as peewee_filters
+from peewee import JOIN
 from peewee import BooleanField
 
+from portal.accounts.models import Organization
+from portal.accounts.models import User
 from portal.permissions import Viewer
 from portal.prepared import Prepared
 from portal.tickets.models import Ticket
@@ -21,6 +26,38 @@ from portal.tickets.service import viewer
 
 #: A filter whose value is a parameter of the prepared SQL (not a constant of its shape).
 SLOT = "slot"
+#: What the list reads per ticket (besides the hospital's and assignee's names): the shown columns.
+LIST_READ = (Ticket.id, Ticket.number, Ticket.title, Ticket.priority, Ticket.status, Ticket.category,
+             Ticket.hospital, Ticket.assignee, Ticket.reported_at, Ticket.resolve_due, Ticket.resolve_breached,
+             Ticket.satisfaction)
+ASSIGNEE = User.alias()
+#: The joined columns, after the ticket's: the hospital's and the assignee's (never password hashes).
+JOINED = (Organization.id, Organization.name, Organization.kind, ASSIGNEE.id, ASSIGNEE.username,
+          ASSIGNEE.display_name)
+
+
+def joined_select(*shown):
+    """Tickets' *shown* columns with their hospital and assignee joined (one statement per page,
+    not one per row and column)."""
+    return (Ticket.select(*shown, *JOINED)
+            .join(Organization, on=(Ticket.hospital == Organization.id), attr="hospital")
+            .switch(Ticket)
+            .join(ASSIGNEE, JOIN.LEFT_OUTER, on=(Ticket.assignee == ASSIGNEE.id), attr="assignee"))
+
+
+class ListRow(namedtuple("ListRow", [column.name for column in LIST_READ])):
+    """A list row as its cells read it, from a ``joined_select(*LIST_READ)`` tuple: the hospital
+    and the assignee as the names shown. Fifty models with two joined models each cost a fifth
+    of the page."""
+
+    __slots__ = ()
+
+    @classmethod
+    def from_values(cls, values):
+        shown, joined = values[:len(LIST_READ)], values[len(LIST_READ):]
+        _hospital_id, hospital, _kind, assignee_id, username, display_name = joined
+        assignee = (display_name or username) if assignee_id is not None else None  # str(User)
+        return cls(*shown)._replace(hospital=hospital, assignee=assignee)
 
 
 class PreparedListPage:
@@ -47,7 +84,8 @@ class PreparedListPage:
             else:
                 return None
         shape = (seen_by, tuple(specs), tuple(order), bool(page))
-        return list(self.query(shape, offset=(page or 0) * page_size, limit=page_size, **values))
+        return [ListRow.from_values(row) for row in
+                self.query(shape, offset=(page or 0) * page_size, limit=page_size, **values)]
 
     def _build(self, shape, offset, limit, **values):
         seen_by, specs, order, deep = shape
@@ -58,6 +96,6 @@ class PreparedListPage:
         picked, _ = self.view._order_by(picked, set(), list(order))
         picked = picked.offset(offset).limit(limit)
         if not deep:
-            return picked
+            return picked.tuples()
         rows, _ = self.view._order_by(self.view.list_select(None).where(Ticket.id.in_(picked)), set(), list(order))
-        return rows
+        return rows.tuples()

@@ -2,6 +2,7 @@
 bounded statement counts on list and ticket pages, capped deep pages."""
 
 import itertools
+import json
 import re
 from datetime import UTC
 
@@ -101,7 +102,10 @@ def _statement_count(client, url):
 
 
 def test_list_and_ticket_pages_run_a_bounded_number_of_statements(app, contract, other_contract, users, apis,
-                                                                  make_user, vendor):
+                                                                  make_user, vendor, monkeypatch):
+    from portal.tickets import admin as ticket_admin
+
+    monkeypatch.setattr(ticket_admin, "HOSPITAL_OPTIONS_TTL", -1)  # count the filter's query on every page
     engineers = [users["engineer"]] + [make_user("engineer", organization=vendor) for _ in range(3)]
     first = apis["hospital_it"].post("/tickets", {
         "contract_id": contract.id, "title": "挂号窗口打印失败", "category": "fault", "priority": "P3"}).get_json()["id"]
@@ -124,6 +128,29 @@ def test_list_and_ticket_pages_run_a_bounded_number_of_statements(app, contract,
         assert page[0] == counts[role, "page", 1][0] <= 12, page[1]
         # The list and page never read password hashes.
         assert not any("password_hash" in sql for sql in listed[1] + page[1] if "FROM \"ticket" in sql)
+
+
+def test_hospital_filter_options_are_read_again_after_their_time(app, contract, users, make_user, monkeypatch):
+    from portal.accounts.models import Organization
+    from portal.tickets import admin as ticket_admin
+    from tests.tickets.conftest import make_contract
+
+    clock = [1000.0]
+    monkeypatch.setattr(ticket_admin.time, "monotonic", lambda: clock[0])
+    manager = _logged_in(app, users["manager"])
+    hospital_it = _logged_in(app, users["hospital_it"])
+
+    def offered(client, name):  # the filter's options reach the page as JSON (non-ASCII escaped)
+        return json.dumps(name)[1:-1] in client.get("/admin/ticket_admin/").get_data(as_text=True)
+
+    assert offered(manager, contract.hospital.name)
+    newly_signed = Organization.create(name="新签约的容县人民医院", kind="hospital")
+    make_contract(newly_signed, contract.vendor, number="RX-2026-009")
+    assert not offered(manager, newly_signed.name)  # within the time the options are kept
+    clock[0] += ticket_admin.HOSPITAL_OPTIONS_TTL + 1
+    assert offered(manager, newly_signed.name)
+    # Kept per viewer: the hospital's own IT is offered its hospital only.
+    assert offered(hospital_it, contract.hospital.name) and not offered(hospital_it, newly_signed.name)
 
 
 def _ticket_admin(app):
