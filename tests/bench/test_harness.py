@@ -65,3 +65,24 @@ def test_smoke_run_generates_measures_and_loses_no_writes(bench_data, tmp_path):
     assert check["lost_tickets"] == check["lost_accepts"] == check["lost_comments"] == 0
     assert check["duplicate_numbers"] == 0
     assert sqlite["memory_mb"]["idle"] > 0
+
+
+def test_cpu_per_request_serves_every_measured_page(bench_data, tmp_path):
+    url = f"sqlite:///{tmp_path / 'tiny.db'}"
+    env = _env(bench_data)
+    made = subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--tickets", "300", "--hospitals", "3",
+                           "--db", url], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert made.returncode == 0, made.stdout[-3000:] + made.stderr[-3000:]
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "cpu_per_request.py"), "--db", url, "--requests", "2"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(result["ms_cpu_per_request"]) == {name for name, _auth, _path in _pages()}
+    assert all(ms > 0 for ms in result["ms_cpu_per_request"].values())
+
+
+def _pages():
+    sys.path.insert(0, str(ROOT / "bench"))
+    from cpu_per_request import PAGES
+
+    return PAGES

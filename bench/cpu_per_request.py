@@ -1,0 +1,73 @@
+"""CPU time per request of the measured pages, served in-process by the Flask test client.
+
+    python bench/cpu_per_request.py                        # this checkout, bench/data/weibao-1000000.db
+    git worktree add /tmp/before REV && python bench/cpu_per_request.py --root /tmp/before
+
+Each page is served N times after a warm-up, three times over; the best run's thread CPU time per
+request is reported. Unlike wrk's requests/s it counts only the request's own work (no server,
+no GIL hand-overs, no client), and another process on the machine changes it little: the column to
+compare code before and after a change. ``--root`` measures another checkout of the portal (a git
+worktree of an earlier commit) against the same database.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+PAGES = (("engineer queue", "cookie", "/tickets/queue"),
+         ("admin ticket list p1", "cookie", "/admin/ticket_admin/"),
+         ("admin ticket list page 99", "cookie", "/admin/ticket_admin/?page=99"),
+         ("admin ticket list status filter", "cookie", "/admin/ticket_admin/?{filter}"),
+         ("admin ticket list p1 (hospital IT)", "cookie-hospital", "/admin/ticket_admin/"),
+         ("API ticket list", "token", "/api/v1/tickets"),
+         ("ticket search API q=挂号", "token", "/api/v1/tickets?q=挂号"),
+         ("ticket search API q=<no match>", "token", "/api/v1/tickets?q=不存在的故障描述"))
+
+
+def measure(client, path, headers, requests, runs=3, warm_up=30):
+    """Best thread-CPU milliseconds per request over *runs* runs of *requests* requests."""
+    for _ in range(warm_up):
+        response = client.get(path, headers=headers)
+    if response.status_code != 200:
+        raise RuntimeError(f"{path}: HTTP {response.status_code}")
+    best = None
+    for _ in range(runs):
+        started = time.thread_time()
+        for _ in range(requests):
+            client.get(path, headers=headers)
+        per_request = (time.thread_time() - started) / requests * 1000
+        best = per_request if best is None else min(best, per_request)
+    return best
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", default=str(BENCH.parent), help="the portal checkout to measure")
+    parser.add_argument("--db", default=None, help="database URL (default: the 1M SQLite benchmark file)")
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args(argv)
+    sys.path[:0] = [args.root, str(BENCH)]
+    os.environ.setdefault("WEIBAO_BENCH_DATA", str(BENCH / "data"))
+    import generate
+    import run
+
+    url = args.db or generate.default_sqlite_url(1_000_000)
+    app, info = run.prepare(url, 1)
+    run.bind(url)
+    clients = {"cookie": (run._login_test_client(app, run.READER), {}),
+               "cookie-hospital": (run._login_test_client(app, run.HOSPITAL_READER), {}),
+               "token": (app.test_client(), {"Authorization": f"Bearer {info['reader_token']}"})}
+    results = {}
+    for name, auth, path in PAGES:
+        client, headers = clients[auth]
+        results[name] = round(measure(client, path.format(filter=info["portal_filter"]), headers, args.requests), 3)
+        print(f"{name:<40} {results[name]:7.2f} ms CPU/request", flush=True)
+    print(json.dumps({"root": args.root, "url": url.split("@")[-1], "ms_cpu_per_request": results}, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
