@@ -14,8 +14,9 @@ hundreds of apps in one process, and freezing there would keep every one of them
 
 import gc
 
-#: How long a server waits for its warm-up threads (jieba's dictionary: 0.6–9 s) before freezing.
-WARM_UP_WAIT_S = 30
+#: How long a server waits for its warm-up threads (jieba's dictionary: 0.6–9 s) before freezing;
+#: under gunicorn's default 30 s worker timeout, which a booting worker must stay within.
+WARM_UP_WAIT_S = 20
 
 
 def freeze_start_up(app):

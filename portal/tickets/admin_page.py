@@ -1,7 +1,7 @@
 """The admin ticket list's page query, prepared per viewer, filters and order (portal/prepared.py).
 
-flask-admin builds the list's query anew on every request, and peewee writes its SQL anew: the
-50 rows with their hospital and assignee joined took a fifth of the page in SQL writing alone.
+flask-admin builds the list's query anew on every request, and peewee writes its SQL anew: writing
+that SQL and building 50 models with their joined hospital and assignee took a fifth of the page.
 Here the same query — the view's scoped select, its filters' own ``apply``, flask-admin's own
 ``_order_by`` — is built once per shape with stand-in values. Pages past the first pick their ids
 on the scope index alone in a sub-select and join only those rows: with the joins in the OFFSET
