@@ -50,10 +50,16 @@ def main(argv=None):
     parser.add_argument("--db", default=None, help="database URL (default: the 1M SQLite benchmark file)")
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args(argv)
-    sys.path[:0] = [args.root, str(BENCH)]
+    # The checkout's own harness (generate, run): run.py puts its checkout first on sys.path.
+    sys.path[:0] = [args.root, str(Path(args.root) / "bench")]
     os.environ.setdefault("WEIBAO_BENCH_DATA", str(BENCH / "data"))
     import generate
     import run
+
+    import portal
+
+    if Path(portal.__file__).resolve().parents[1] != Path(args.root).resolve():
+        raise SystemExit(f"measuring {portal.__file__}, not the checkout in {args.root}")
 
     url = args.db or generate.default_sqlite_url(1_000_000)
     app, info = run.prepare(url, 1)
@@ -66,7 +72,8 @@ def main(argv=None):
         client, headers = clients[auth]
         results[name] = round(measure(client, path.format(filter=info["portal_filter"]), headers, args.requests), 3)
         print(f"{name:<40} {results[name]:7.2f} ms CPU/request", flush=True)
-    print(json.dumps({"root": args.root, "url": url.split("@")[-1], "ms_cpu_per_request": results}, ensure_ascii=False))
+    print(json.dumps({"root": args.root, "portal": portal.__file__, "url": url.split("@")[-1],
+                      "ms_cpu_per_request": results}, ensure_ascii=False))
 
 
 if __name__ == "__main__":
