@@ -171,11 +171,16 @@ def validate_each(spec, body):
     return cleaned, details
 
 
+def number_condition(number):
+    """The ticket numbered *number* (``T2026-000123``)."""
+    return Ticket.number == number
+
+
 def search_condition(q):
     """``T2026-000123``: that ticket; otherwise tickets whose title or description has every word
     of *q* (segmented index, portal/tickets/search.py); a query without words matches nothing."""
     if NUMBER.match(q):
-        return Ticket.number == q
+        return number_condition(q)
     condition = search.matching(q)
     return condition if condition is not None else SQL("1 = 0")
 
@@ -203,7 +208,7 @@ def _list_page(shape, limit, **values):
         query = query.where(LIST_FILTERS[name] == values[name])
     order = Ticket.id
     if searched == ("number",):
-        query = query.where(Ticket.number == values["number"])  # the ticket with that number
+        query = query.where(number_condition(values["number"]))
     elif searched:
         query, order = search.narrowed(query, searched, values)
     if after_cursor:
