@@ -41,6 +41,11 @@ class Department(BaseModel):
         return self.name
 
 
+def user_label(display_name, username):
+    """How pages name a user: the display name, else the username."""
+    return display_name or username
+
+
 class User(BaseModel):
     username = CharField(max_length=150, unique=True)
     display_name = CharField(max_length=200, default="")
@@ -60,7 +65,7 @@ class User(BaseModel):
     created_at = UTCDateTimeField(default=utcnow)
 
     def __str__(self):
-        return self.display_name or self.username
+        return user_label(self.display_name, self.username)
 
     # flask-login's user protocol
     @property

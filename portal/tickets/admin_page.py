@@ -19,6 +19,7 @@ from peewee import BooleanField
 
 from portal.accounts.models import Organization
 from portal.accounts.models import User
+from portal.accounts.models import user_label
 from portal.permissions import Viewer
 from portal.prepared import Prepared
 from portal.tickets.models import Ticket
@@ -56,7 +57,7 @@ class ListRow(namedtuple("ListRow", [column.name for column in LIST_READ])):
     def from_values(cls, values):
         shown, joined = values[:len(LIST_READ)], values[len(LIST_READ):]
         _hospital_id, hospital, _kind, assignee_id, username, display_name = joined
-        assignee = (display_name or username) if assignee_id is not None else None  # str(User)
+        assignee = user_label(display_name, username) if assignee_id is not None else None
         return cls(*shown)._replace(hospital=hospital, assignee=assignee)
 
 
