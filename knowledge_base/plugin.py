@@ -2,6 +2,11 @@
 
 from pathlib import Path
 
+from portal.migrations import create_tables_migration
+from portal.permissions import ALL_ROLES
+from portal.permissions import rules
+from portal.plugins import Plugin
+
 from knowledge_base import admin
 from knowledge_base import api
 from knowledge_base import commands
@@ -10,10 +15,6 @@ from knowledge_base import search
 from knowledge_base import segment
 from knowledge_base import views
 from knowledge_base.models import MODELS
-from portal.migrations import create_tables_migration
-from portal.permissions import ALL_ROLES
-from portal.permissions import rules
-from portal.plugins import Plugin
 
 EDITORS = {"engineer", "manager"}
 

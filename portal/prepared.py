@@ -64,7 +64,7 @@ class Prepared:
 
     def scalar(self, shape=None, **values):
         """The first column of the first row of a query of tuples (a count), or None."""
-        row = next(iter(self(shape, **values)), None)
+        row = self.first(shape, **values)
         return None if row is None else row[0]
 
     def _compile(self, database, shape, values):

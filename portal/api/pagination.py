@@ -55,7 +55,7 @@ def cursor_id(cursor):
     except (TypeError, ValueError, IndexError):
         raise ApiError(400, _("Invalid cursor.")) from None
     if last_id not in ID_RANGE:
-        raise ApiError(400, _("Invalid cursor.")) from None
+        raise ApiError(400, _("Invalid cursor."))
     return last_id
 
 

@@ -133,7 +133,7 @@ class ReportedBefore(_LocalTime, filters.DateTimeSmallerFilter):
         return self._local(super().clean(value))
 
 
-
+#: The coded columns' labels, translated and escaped once per language.
 LABELS_HTML = {"status": EscapedLabels(STATUS_LABELS), "priority": EscapedLabels(PRIORITY_LABELS),
                "category": EscapedLabels(CATEGORY_LABELS)}
 
