@@ -163,10 +163,12 @@ class ScaleOut:
 
 
 def main(argv=None):
+    from portal.cli import THREADS
+
     parser = argparse.ArgumentParser()
     parser.add_argument("kind", choices=("hello", "reference", "portal"))
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--threads", type=int, default=4)  # weibao run's (portal.cli.THREADS)
+    parser.add_argument("--threads", type=int, default=THREADS)  # weibao run's
     parser.add_argument("--db")
     parser.add_argument("--no-consumer", action="store_true")
     args = parser.parse_args(argv)
