@@ -33,7 +33,7 @@ from portal.contracts.models import QuotaUsage
 from portal.contracts.models import SlaTarget
 
 SYSTEM_CLASS_LABELS = {"HIS": "HIS", "CIS": "CIS", "other": _l("Other")}
-KIND_LABELS = {"response": _l("Response"), "onsite": _l("On-site arrival"), "resolve": _l("Resolution")}
+KIND_LABELS = {"response": _l("Response"), "onsite": _l("On-site arrival"), "resolve": _l("Resolution time")}
 CLOCK_LABELS = {"24x7": _l("24×7 (wall clock)"), "business": _l("Working time")}
 UNIT_LABELS = {"count": _l("Count"), "person_days": _l("Person-days")}
 PERIOD_LABELS = {"year": _l("Per contract year"), "contract": _l("Whole contract")}

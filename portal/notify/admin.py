@@ -216,7 +216,7 @@ class DutyRosterView(SecureModelView):
     column_list = ("vendor", "hospital", "engineer", "start_date", "end_date", "weekdays", "holidays", "note")
     form_columns = ("vendor", "hospital", "engineer", "start_date", "end_date", "weekdays", "holidays", "note")
     column_labels = {"vendor": _l("Vendor"), "hospital": _l("Hospital (empty: all)"), "engineer": _l("Engineer"),
-                     "start_date": _l("From"), "end_date": _l("Until"),
+                     "start_date": _l("Valid from"), "end_date": _l("Until"),
                      "weekdays": _l("Weekdays (1=Mon … 7=Sun)"), "holidays": _l("Statutory holidays"),
                      "note": _l("Note")}
 

@@ -31,7 +31,7 @@ def sheets(data):
     summary_rows = [
         (_("Contract"), f"{contract.number} {contract.title}"), (_("Hospital"), contract.hospital.name),
         (_("Vendor"), contract.vendor.name), (_("Month"), data["period"].label()),
-        (_("Tickets"), s["total"]), (_("Resolved"), s["resolved"]), (_("Open"), s["open"]),
+        (_("Ticket count"), s["total"]), (_("Resolved"), s["resolved"]), (_("Unresolved"), s["open"]),
         (_("Resolution rate"), s["resolution_rate"]), (_("SLA compliance"), s["sla_compliance"]),
         (_("Response missed"), s["response_missed"]), (_("Resolution missed"), s["resolve_missed"]),
         (_("Rated tickets"), s["rated"]), (_("Mean satisfaction"), s["satisfaction_mean"]),
@@ -48,16 +48,16 @@ def sheets(data):
                 t["resolved_at"], t["satisfaction"])
 
     return [
-        (_("Summary"), (_("Item"), _("Value")), summary_rows),
-        (_("By category"), (_("Category"), _("Tickets"), _("Resolved"), _("Missed SLA")),
+        (_("Summary"), (_("Field"), _("Value")), summary_rows),
+        (_("By category"), (_("Category"), _("Ticket count"), _("Resolved"), _("Missed SLA")),
          [(labels.category(r["key"]), r["total"], r["resolved"], r["missed"]) for r in data["by_category"]]),
-        (_("By priority"), (_("Priority"), _("Tickets"), _("Resolved"), _("Response missed"), _("Resolution missed")),
+        (_("By priority"), (_("Priority"), _("Ticket count"), _("Resolved"), _("Response missed"), _("Resolution missed")),
          [(r["key"], r["total"], r["resolved"], r["response_missed"], r["resolve_missed"]) for r in data["by_priority"]]),
-        (_("By system"), (_("System"), _("Class"), _("Tickets"), _("Resolved"), _("Missed SLA")),
+        (_("By system"), (_("System"), _("Class"), _("Ticket count"), _("Resolved"), _("Missed SLA")),
          [(r["name"] or _("No system"), r["class"], r["total"], r["resolved"], r["missed"]) for r in data["by_system"]]),
         (_("Breaches"), (*ticket_header, _("Root cause")),
          [(*ticket_row(t), t["root_cause"]) for t in data["breaches"]]),
-        (_("Tickets"), ticket_header, [ticket_row(t) for t in data["tickets"]]),
+        (_("Ticket list"), ticket_header, [ticket_row(t) for t in data["tickets"]]),
     ]
 
 

@@ -48,10 +48,10 @@ def test_the_current_page_is_highlighted(app, make_user):
 
 def test_the_menu_follows_the_language(app, make_user):
     client = _logged_in(app, make_user("admin"))
-    assert "工单" in _menu(client, "/admin/ticket_admin/")
+    assert "首页" in _menu(client, "/admin/ticket_admin/")
     client.get("/language/en")
     english = _menu(client, "/admin/ticket_admin/")
-    assert "Tickets" in english and "工单" not in english
+    assert "Tickets" in english and "首页" not in english
 
 
 def test_a_role_change_shows_at_the_next_request(app, make_user):

@@ -48,10 +48,12 @@ def test_monthly_report_page_and_exports_stay_inside_the_hospital(app, client, h
     assert THEIRS not in html and "四月的问题" not in html
     assert "打印机驱动版本不一致" in html  # the breach causes
     assert 'id="breaches"' in html and "@page" in html and "size: A4" in html
+    assert "<th>工单数</th>" in html and "<th>未解决</th>" in html  # the count columns' own msgids
 
     xlsx = client.get(f"/admin/reports/monthly/{ours.id}?year=2025&month=3&format=xlsx")
     assert xlsx.status_code == 200
     book = load_workbook(io.BytesIO(xlsx.data))
+    assert book.sheetnames[-1] == "工单明细"  # the ticket list, not a count
     sheet = book[book.sheetnames[-1]]
     rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) == 1 + 11  # header + the month's 11 tickets
