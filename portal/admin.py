@@ -10,6 +10,7 @@ from collections import OrderedDict
 from datetime import datetime
 from datetime import timezone
 from functools import cached_property
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import abort
@@ -43,6 +44,8 @@ from portal.permissions import scope
 from portal.text import text_problem
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: The characters werkzeug's url_for leaves unquoted in a query (werkzeug.urls._urlencode).
+QUERY_SAFE = "!$'()*,/:;?@"
 
 # Which action of the role table each flask-admin endpoint performs.
 ENDPOINT_ACTIONS = {
@@ -107,9 +110,9 @@ class AccessMixin:
         return self.may("view")
 
     def get_url(self, endpoint, **kwargs):
-        # flask-admin's pages link 13 static files through here: the same URLs on every request
-        # (5 % of the ticket list), built once per script root.
-        if not endpoint.endswith(".static"):
+        # flask-admin's pages link 13 static files and the view's own pages through here: the
+        # same URLs on every request (5 % of the ticket list), built once per script root.
+        if kwargs and not endpoint.endswith(".static"):
             return super().get_url(endpoint, **kwargs)
         key = (request.script_root, endpoint, tuple(sorted(kwargs.items())))
         url = self._static_urls.get(key)
@@ -160,6 +163,17 @@ class SecureModelView(AccessMixin, ModelView):
     @property
     def can_export(self):
         return self.may("export")
+
+    def _get_list_url(self, view_args):
+        # flask-admin builds every link of a list page (return, reset, pager, each sort header)
+        # through url_for: 7 % of the ticket list. The same arguments in the same order, encoded
+        # as url_for encodes them, after the view's URL built once.
+        arguments = {"page": view_args.page or None, "sort": view_args.sort,
+                     "desc": 1 if view_args.sort_desc else None, "search": view_args.search,
+                     **view_args.extra_args, "page_size": self.get_safe_page_size(view_args.page_size),
+                     **self._get_filters(view_args.filters)}
+        query = urlencode([(key, value) for key, value in arguments.items() if value is not None], safe=QUERY_SAFE)
+        return f"{self.get_url('.index_view')}?{query}" if query else self.get_url(".index_view")
 
     def _get_filter_groups(self):
         # flask-admin translates every filter's label, operation and options again on each list

@@ -1,7 +1,6 @@
 """The scoped admin list of tickets: filters on indexed columns, no COUNT(*), no LIKE search."""
 
 import time
-from datetime import datetime
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -11,10 +10,13 @@ from flask import g
 from flask import redirect
 from flask import url_for
 from flask_admin import expose
+from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.peewee import filters
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 from markupsafe import escape
 
@@ -133,35 +135,71 @@ class ReportedBefore(_LocalTime, filters.DateTimeSmallerFilter):
         return self._local(super().clean(value))
 
 
+#: Filter groups' JSON kept per language and set of hospital options (one set per organisation).
+MAX_CACHED_FILTER_GROUPS = 256
+
 #: The coded columns' labels, translated and escaped once per language.
 LABELS_HTML = {"status": EscapedLabels(STATUS_LABELS), "priority": EscapedLabels(PRIORITY_LABELS),
                "category": EscapedLabels(CATEGORY_LABELS)}
 
 
+#: The current sort column's arrow, ascending and descending (flask-admin's list.html).
+SORT_ARROWS = (' <span class="fa fa-chevron-up glyphicon glyphicon-chevron-up"></span>',
+               ' <span class="fa fa-chevron-down glyphicon glyphicon-chevron-down"></span>')
+
+
+def _escape(text):
+    """markupsafe.escape's characters and entities, as a str: a Markup per cell cost 3 % of the page."""
+    return (text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+            .replace("'", "&#39;").replace('"', "&#34;"))
+
+
+def _text(value):
+    """*value* as HTML, as markupsafe.escape makes it."""
+    if value is None:
+        return ""
+    return value.__html__() if hasattr(value, "__html__") else _escape(str(value))
+
+
 class _Cells:
-    """Per-request renderers of the list's cells: labels translated and the link prefix built once."""
+    """Per-request writers of the list's cells, one per column: each takes a row and returns the
+    cell's escaped HTML, with the labels translated, the link prefix and the zone looked up once."""
 
     def __init__(self, view):
         self.view = view
         self.zone = ZoneInfo(current_app.config["TIMEZONE"])
-        self.detail_prefix = escape(url_for("tickets.detail", ticket_id=0)[:-1])
+        self.detail_prefix = _escape(url_for("tickets.detail", ticket_id=0)[:-1])
         self.labels = {name: labels() for name, labels in LABELS_HTML.items()}
+        self.writers = [(name, self.writer(name)) for name, _ in view._list_columns]
+        self.columns = [(f'<td class="col-{name}">', write) for name, write in self.writers]
 
-    def cell(self, row, name):
-        value = getattr(row, name)
+    def writer(self, name):
         if name == "number":
-            return f'<a href="{self.detail_prefix}{row.id}">{escape(value)}</a>'
+            return lambda row: f'<a href="{self.detail_prefix}{row.id}">{_escape(row.number)}</a>'
         if name in self.labels:
-            return self.labels[name].get(value) or escape(value)
+            labels = self.labels[name]
+            return lambda row: labels.get(getattr(row, name)) or _text(getattr(row, name))
+        if name in ("reported_at", "resolve_due"):
+            # local_datetime's output, the zone looked up once a page
+            return lambda row: "" if getattr(row, name) is None else local_in(getattr(row, name), self.zone)
+        if name in ("resolve_breached", "satisfaction"):
+            return lambda row: self.shown(getattr(row, name), name)
+        return lambda row: _text(getattr(row, name))  # the title, the hospital's and assignee's names
+
+    def shown(self, value, name):
+        """Booleans and numbers exactly as flask-admin's type formatters show them elsewhere."""
         if value is None:
             return ""
-        if name in ("hospital", "assignee"):
-            return escape(str(value))
-        if isinstance(value, datetime):
-            return local_in(value, self.zone)  # local_datetime's output, the zone looked up once a page
-        # booleans and numbers exactly as flask-admin's type formatters show them elsewhere
         formatter = self.view.column_type_formatters.get(type(value))
-        return escape(formatter(self.view, value, name) if formatter else value)
+        return _text(formatter(self.view, value, name) if formatter else value)
+
+    def cells(self, row):
+        """(column name, cell HTML) of *row*, in the list's order."""
+        return [(name, write(row)) for name, write in self.writers]
+
+    def row(self, row):
+        # f-strings, not +: a label is Markup, and str + Markup escapes the str
+        return "".join([f"{start}{write(row)}</td>" for start, write in self.columns])
 
 
 class TicketView(SecureModelView):
@@ -212,14 +250,60 @@ class TicketView(SecureModelView):
         finally:
             g.pop("ticket_list_cells", None)
 
-    def list_row(self, row, row_start, stand_in):
-        """The ``<td>`` elements of one list row (tickets/admin_list.html): *row_start*, the check
-        box and buttons rendered once with *stand_in* for the id, then the cells."""
-        # Every cell is escaped by _Cells.cell and the column names are identifiers from
-        # column_list; plain string joins here (Markup.format per cell cost a third of the page).
-        cells = g.ticket_list_cells
-        return Markup(row_start).replace(stand_in, str(int(row.id))) + Markup("".join(
-            f'<td class="col-{name}">{cells.cell(row, name)}</td>' for name, _ in self._list_columns))
+    def list_header(self, sort_column, sort_desc, sort_url):
+        """The column headers of tickets/admin_list.html: flask-admin's markup, sort links first."""
+        cells = []
+        for index, (name, label, sort_title) in enumerate(self._header_labels()):
+            if sort_title is not None:
+                current = sort_column == index
+                arrow = SORT_ARROWS[bool(sort_desc)] if current else ""
+                label = f'<a href="{_escape(sort_url(index, current))}" title="{sort_title}">{label}{arrow}</a>'
+            cells.append(f'<th class="column-header col-{name}">{label}</th>')
+        return Markup("".join(cells))
+
+    def _header_labels(self):
+        """Per column: its name, escaped label and sort link title (None: not sortable), for the
+        current language; translated once per language, not on every page."""
+        language = str(get_locale())
+        labels = self._header_labels_by_language.get(language)
+        if labels is None:
+            labels = self._header_labels_by_language[language] = [
+                (name, _escape(str(label)),
+                 _escape(admin_gettext("Sort by %(name)s", name=label)) if self.is_sortable(name) else None)
+                for name, label in self._list_columns]
+        return labels
+
+    @cached_property
+    def _header_labels_by_language(self):
+        return {}
+
+    def filter_groups_json(self, groups):
+        """The filter groups as the page's JSON (bs4_filters.js reads it): the same for every page
+        of a language and a set of hospital options, so encoded once for them (3 % of the page)."""
+        key = (str(get_locale()), tuple(_hospital_options()))
+        cache = self._filter_groups_json
+        text = cache.get(key)
+        if text is None:
+            if len(cache) >= MAX_CACHED_FILTER_GROUPS:
+                cache.clear()  # renamed hospitals and changed contracts leave old keys behind
+            policies = current_app.jinja_env.policies  # as list.html's |tojson writes it
+            text = cache[key] = htmlsafe_json_dumps(groups, dumps=policies["json.dumps_function"],
+                                                    **policies["json.dumps_kwargs"])
+        return text
+
+    @cached_property
+    def _filter_groups_json(self):
+        return {}
+
+    def list_rows(self, rows, row_start, stand_in):
+        """The ``<tr>`` elements of tickets/admin_list.html: *row_start*, the check box and buttons
+        rendered once with *stand_in* for the id, then each row's cells (escaped by _Cells)."""
+        if not rows:
+            return Markup('<tr><td colspan="999"><div class="text-center">{}</div></td></tr>').format(
+                self.get_empty_list_message())
+        cells, row_start = g.ticket_list_cells, str(row_start)
+        return Markup("".join([f"<tr>{row_start.replace(stand_in, str(int(row.id)))}{cells.row(row)}</tr>"
+                               for row in rows]))
 
     def get_list(self, page, sort_column, sort_desc, search_text, filters, execute=True, page_size=None):
         # Pages count from 0 in flask-admin; whatever calls this never walks past the cap.

@@ -288,7 +288,7 @@ def test_queue_pages_by_nearest_deadline_and_reads_only_the_shown_columns(app, c
 
 
 def test_fast_list_cells_show_what_flask_admin_would(app, contract, users, apis):
-    """TicketView.list_row replaces flask-admin's per-cell macros; every column must read the same."""
+    """TicketView.list_rows replaces flask-admin's per-cell macros; every column must read the same."""
     from flask import g
     from markupsafe import escape
 
@@ -296,7 +296,7 @@ def test_fast_list_cells_show_what_flask_admin_would(app, contract, users, apis)
     from portal.tickets.models import Ticket
 
     made = apis["hospital_it"].post("/tickets", {
-        "contract_id": contract.id, "title": "<b>发票</b>打印 & 结算", "category": "fault", "priority": "P2"}).get_json()
+        "contract_id": contract.id, "title": "<b>发票</b>打印 & \"结算\" '单'", "category": "fault", "priority": "P2"}).get_json()
     with app.app_context():
         db.connect(reuse_if_open=True)
         Ticket.update(assignee=users["engineer"].id, resolve_breached=True, satisfaction=4).where(
@@ -311,12 +311,14 @@ def test_fast_list_cells_show_what_flask_admin_would(app, contract, users, apis)
         login_user(users["admin"])
         g.ticket_list_cells = ticket_admin._Cells(view)
         row = view.get_list(0, None, None, None, [])[1][0]
+        cells = dict(g.ticket_list_cells.cells(row))
+        assert list(cells) == [name for name, _label in view._list_columns]
         for name, _label in view._list_columns:
             theirs = str(escape(view.get_list_value(None, row, name))).strip()
-            ours = str(g.ticket_list_cells.cell(row, name))
+            ours = str(cells[name])
             assert ours == theirs, name
             assert f'<td class="col-{name}">{ours}</td>' in listed, name
-    assert "&lt;b&gt;发票&lt;/b&gt;打印 &amp; 结算" in listed and "<b>发票" not in listed
+    assert "&lt;b&gt;发票&lt;/b&gt;打印 &amp; &#34;结算&#34; &#39;单&#39;" in listed and "<b>发票" not in listed
     assert f'name="id" type="hidden" value="{made["id"]}"' in listed or f'value="{made["id"]}"' in listed
     assert f"/admin/ticket_admin/details/?id={made['id']}&" in listed.replace("&amp;", "&")
     assert f"/admin/ticket_admin/edit/?id={made['id']}&" in listed.replace("&amp;", "&")
@@ -396,3 +398,48 @@ def test_every_page_of_the_admin_list_holds_what_a_plain_paged_query_holds(app, 
     assert len(expected) > 100
     # seven cases were prepared, each as a first page and as deeper pages; the last two were not
     assert len(view.prepared_page.query._compiled) == 7 * 2
+
+
+def test_list_links_are_the_urls_flask_admin_builds(app, users):
+    """SecureModelView._get_list_url encodes a list page's arguments itself, without url_for per
+    link: every page, sort, search and filter argument must come out as flask-admin's own."""
+    from flask_admin.model.base import BaseModelView
+    from flask_login import login_user
+
+    from tests.conftest import blns_strings
+
+    view = _ticket_admin(app)
+    naughty = [text for text in blns_strings() if text][:300] + ["挂号 收费", "a&b=c#d", "?x=1/2;3", "50%", "+ -"]
+    with app.test_request_context("/admin/ticket_admin/"):
+        db.connect(reuse_if_open=True)
+        login_user(users["admin"])
+        base = view._get_list_extra_args()
+        cases = [base, base.clone(page=3), base.clone(sort=2, sort_desc=1), base.clone(page_size=20),
+                 base.clone(extra_args={"url": "/x?y=1"})]
+        cases += [base.clone(search=text, page=1) for text in naughty]
+        cases += [base.clone(filters=[(0, "status", text), (13, "hospital", "12")], sort=7) for text in naughty[:80]]
+        for args in cases:
+            assert view._get_list_url(args) == BaseModelView._get_list_url(view, args), (args.search, args.filters)
+
+
+def test_list_header_sorts_as_flask_admin_does(app, users):
+    """The header written by TicketView: every sortable column links to its sort, the current one
+    to its reverse with an arrow; labels and titles translated per language."""
+    client = _logged_in(app, users["admin"])
+    page = client.get("/admin/ticket_admin/?sort=7&desc=1&search=发票").get_data(as_text=True)
+    view = _ticket_admin(app)
+    for index, (name, _label) in enumerate(view._list_columns):
+        header = re.search(rf'<th class="column-header col-{name}">(.*?)</th>', page).group(1)
+        if not view.is_sortable(name):
+            assert "<a " not in header, name
+            continue
+        href = re.search(r'href="([^"]+)"', header).group(1).replace("&amp;", "&")
+        assert f"sort={index}" in href and "search=%E5%8F%91%E7%A5%A8" in href, (name, href)
+        assert ("desc=1" in href) is False, (name, href)  # the current column reverses, the others ascend
+        assert ("chevron-down" in header) is (index == 7), name
+    ascending = client.get("/admin/ticket_admin/?sort=7").get_data(as_text=True)
+    header = re.search(r'<th class="column-header col-reported_at">(.*?)</th>', ascending).group(1)
+    assert "sort=7&amp;desc=1" in header and "chevron-up" in header
+    assert 'title="按 登记时间 进行排序"' in page
+    client.get("/language/en")
+    assert 'title="Sort by Reported at"' in client.get("/admin/ticket_admin/?sort=7").get_data(as_text=True)
