@@ -38,6 +38,7 @@ from wtforms.validators import ValidationError
 
 from portal import audit
 from portal.admin_menu import main_menu
+from portal.admin_menu import once_per_view
 from portal.db import db
 from portal.permissions import allowed
 from portal.permissions import scope
@@ -318,4 +319,5 @@ def init_admin(app):
         admin.add_view(factory())
     app.extensions["weibao"].admin = admin
     app.add_template_global(main_menu, "weibao_main_menu")
+    app.add_template_global(once_per_view, "weibao_once_per_view")
     return admin

@@ -41,6 +41,7 @@ class WeibaoState:
     huey: object = None
     admin: object = None
     admin_menus: dict = field(default_factory=dict)  # rendered main menus (portal/admin_menu.py)
+    admin_fragments: dict = field(default_factory=dict)  # fixed parts of admin pages (same module)
     translations_path: str = ""
     receivers: list = field(default_factory=list)
     tasks: dict = field(default_factory=dict)

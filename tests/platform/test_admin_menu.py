@@ -60,3 +60,35 @@ def test_a_role_change_shows_at_the_next_request(app, make_user):
     assert "/admin/users/" not in _links(_menu(client, "/admin/ticket_admin/"))
     User.update(role="admin").where(User.id == user.id).execute()
     assert "/admin/users/" in _links(_menu(client, "/admin/ticket_admin/"))
+
+
+def _head(client, url):
+    page = client.get(url).get_data(as_text=True)
+    return re.search(r"<title>(.*?)</title>", page, re.S).group(1).strip(), re.findall(r'<(?:link|script)[^>]+>', page)
+
+
+def test_fixed_parts_are_kept_per_view_and_language(app, make_user):
+    """Title, style sheets and scripts are rendered once per view and language (once_per_view):
+    each view keeps its own, and a language switch is not served the other language's."""
+    client = _logged_in(app, make_user("admin"))
+    tickets, departments = _head(client, "/admin/ticket_admin/"), _head(client, "/admin/departments/")
+    assert tickets[0] != departments[0]
+    assert _head(client, "/admin/ticket_admin/") == tickets and _head(client, "/admin/departments/") == departments
+    assert any("jquery" in tag for tag in tickets[1]) and any("weibao.css" in tag for tag in tickets[1])
+    client.get("/language/en")
+    english = _head(client, "/admin/ticket_admin/")
+    assert english[0] != tickets[0] and "Weibao" in english[0]
+    assert english[1] == tickets[1]  # the same files
+
+
+def test_a_nonce_per_request_is_never_served_from_the_kept_parts(app, make_user):
+    client = _logged_in(app, make_user("admin"))
+    client.get("/admin/ticket_admin/")  # kept without a nonce
+    nonces = iter(range(1000))
+    app.extensions["weibao"].admin.csp_nonce_generator = lambda: f"n{next(nonces)}"
+    try:
+        first, second = (client.get("/admin/ticket_admin/").get_data(as_text=True) for _ in range(2))
+    finally:
+        app.extensions["weibao"].admin.csp_nonce_generator = None
+    scripts = [re.findall(r'<script nonce="(n\d+)" src="[^"]+jquery', page) for page in (first, second)]
+    assert scripts[0] and scripts[1] and scripts[0] != scripts[1]
