@@ -20,6 +20,7 @@ from peewee import BooleanField
 from portal.accounts.models import Organization
 from portal.accounts.models import User
 from portal.accounts.models import user_label
+from portal.db import read_raw
 from portal.permissions import Viewer
 from portal.prepared import Prepared
 from portal.tickets.models import Ticket
@@ -27,14 +28,15 @@ from portal.tickets.service import viewer
 
 #: A filter whose value is a parameter of the prepared SQL (not a constant of its shape).
 SLOT = "slot"
-#: What the list reads per ticket (besides the hospital's and assignee's names): the shown columns.
-LIST_READ = (Ticket.id, Ticket.number, Ticket.title, Ticket.priority, Ticket.status, Ticket.category,
-             Ticket.hospital, Ticket.assignee, Ticket.reported_at, Ticket.resolve_due, Ticket.resolve_breached,
-             Ticket.satisfaction)
+#: What the list reads per ticket (besides the hospital's and assignee's names): the shown columns,
+#: ids, numbers and text raw (portal.db.read_raw).
+LIST_READ = read_raw((Ticket.id, Ticket.number, Ticket.title, Ticket.priority, Ticket.status, Ticket.category,
+                      Ticket.hospital, Ticket.assignee, Ticket.reported_at, Ticket.resolve_due,
+                      Ticket.resolve_breached, Ticket.satisfaction))
 ASSIGNEE = User.alias()
 #: The joined columns, after the ticket's: the hospital's and the assignee's (never password hashes).
-JOINED = (Organization.id, Organization.name, Organization.kind, ASSIGNEE.id, ASSIGNEE.username,
-          ASSIGNEE.display_name)
+JOINED = read_raw((Organization.id, Organization.name, Organization.kind, ASSIGNEE.id, ASSIGNEE.username,
+                   ASSIGNEE.display_name))
 
 
 def joined_select(*shown):
