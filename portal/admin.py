@@ -137,7 +137,6 @@ class SecureModelView(AccessMixin, ModelView):
 
     form_base_class = CSRFForm
     can_view_details = True
-    can_export = True
     export_types = ["csv", "xlsx"]
     page_size = 50
     column_type_formatters = {datetime: local_datetime, **typefmt.BASE_FORMATTERS}
