@@ -92,6 +92,8 @@ def prepare(url, users):
         }
         view = next(v for v in app.extensions["weibao"].admin._views if v.endpoint == "ticket_admin")
         info["portal_filter"] = _status_filter(view)
+        # A rare status, two pages in: walked every ticket of the vendor before its index (2 s at 1M).
+        info["portal_rare_filter"] = f"{_status_filter(view, 'waiting_authorization')}&page=2"
         info["dashboard"] = next((rule.rule for rule in app.url_map.iter_rules()
                                   if "dashboard" in rule.endpoint and "GET" in rule.methods and not rule.arguments), None)
         db.close()
@@ -131,6 +133,8 @@ def targets(info, quick_deep_fraction=0.5):
         Target(f"admin ticket list page {deep_portal}", "portal", f"/admin/ticket_admin/?page={deep_portal}",
                auth="cookie", peer=f"stock ModelView: page {deep_stock}"),
         Target("admin ticket list status filter", "portal", f"/admin/ticket_admin/?{info['portal_filter']}",
+               auth="cookie", peer="stock ModelView: status filter"),
+        Target("admin ticket list status 待授权 p3", "portal", f"/admin/ticket_admin/?{info['portal_rare_filter']}",
                auth="cookie", peer="stock ModelView: status filter"),
         Target("admin ticket list p1 (hospital IT)", "portal", "/admin/ticket_admin/", auth="cookie-hospital",
                peer="stock ModelView: list p1"),
