@@ -92,7 +92,7 @@ def prepare(url, users):
         }
         view = next(v for v in app.extensions["weibao"].admin._views if v.endpoint == "ticket_admin")
         info["portal_filter"] = _status_filter(view)
-        # A rare status, two pages in: walked every ticket of the vendor before its index (2 s at 1M).
+        # A rare status, two pages in: walked every ticket of the vendor before its index (0.1-0.8 s a page at 1M).
         info["portal_rare_filter"] = f"{_status_filter(view, 'waiting_authorization')}&page=2"
         info["dashboard"] = next((rule.rule for rule in app.url_map.iter_rules()
                                   if "dashboard" in rule.endpoint and "GET" in rule.methods and not rule.arguments), None)
