@@ -45,8 +45,8 @@ def queue_indexes(database):
 
 
 def filter_indexes(database):
-    """(organisation, status or priority, id): the lists filtered by a rare value read one index
-    range, not every ticket of the organisation (models.FILTER_INDEXES)."""
+    """(organisation, status, id): the lists filtered by a rare status read one index range, not
+    every ticket of the organisation (models.FILTER_INDEXES)."""
     for (scope, column, _), _unique in FILTER_INDEXES:
         database.execute_sql(f"CREATE INDEX IF NOT EXISTS ticket_{scope}_id_{column}_id ON ticket ({scope}_id, {column}, id)")
 
