@@ -19,6 +19,7 @@ from flask_login import current_user
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 from markupsafe import escape
+from peewee import DateTimeField
 
 from portal.accounts.models import Organization
 from portal.admin import SecureModelView
@@ -171,7 +172,6 @@ class _Cells:
         self.detail_prefix = _escape(url_for("tickets.detail", ticket_id=0)[:-1])
         self.labels = {name: labels() for name, labels in LABELS_HTML.items()}
         self.writers = [(name, self.writer(name)) for name, _ in view._list_columns]
-        self.columns = [(f'<td class="col-{name}">', write) for name, write in self.writers]
 
     def writer(self, name):
         if name == "number":
@@ -179,15 +179,13 @@ class _Cells:
         if name in self.labels:
             labels = self.labels[name]
             return lambda row: labels.get(getattr(row, name)) or _text(getattr(row, name))
-        if name in ("reported_at", "resolve_due"):
+        if isinstance(Ticket._meta.fields.get(name), DateTimeField):
             # local_datetime's output, the zone looked up once a page
             return lambda row: "" if getattr(row, name) is None else local_in(getattr(row, name), self.zone)
-        if name in ("resolve_breached", "satisfaction"):
-            return lambda row: self.shown(getattr(row, name), name)
-        return lambda row: _text(getattr(row, name))  # the title, the hospital's and assignee's names
+        return lambda row: self.shown(getattr(row, name), name)
 
     def shown(self, value, name):
-        """Booleans and numbers exactly as flask-admin's type formatters show them elsewhere."""
+        """*value* as flask-admin's type formatters show it elsewhere (booleans), else escaped."""
         if value is None:
             return ""
         formatter = self.view.column_type_formatters.get(type(value))
@@ -199,7 +197,7 @@ class _Cells:
 
     def row(self, row):
         # f-strings, not +: a label is Markup, and str + Markup escapes the str
-        return "".join([f"{start}{write(row)}</td>" for start, write in self.columns])
+        return "".join([f'<td class="col-{name}">{html}</td>' for name, html in self.cells(row)])
 
 
 class TicketView(SecureModelView):

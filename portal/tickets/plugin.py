@@ -15,7 +15,6 @@ from portal.tickets import queue_order
 from portal.tickets import search
 from portal.tickets import tasks
 from portal.tickets import views
-from portal.tickets.models import FILTER_INDEXES
 from portal.tickets.models import MODELS
 
 
@@ -36,19 +35,23 @@ def setup(ctx):
     ctx.add_translations(Path(__file__).parent / "translations")
 
 
+def _per_organisation(database, *columns):
+    """``ticket_<vendor_id|hospital_id>_<columns>`` on (organisation, *columns), for both kinds."""
+    for scope in ("vendor_id", "hospital_id"):
+        database.execute_sql(f"CREATE INDEX IF NOT EXISTS ticket_{'_'.join((scope, *columns))}"
+                             f" ON ticket ({', '.join((scope, *columns))})")
+
+
 def queue_indexes(database):
     """(vendor_id, status, resolve_due) and (hospital_id, status, resolve_due): the engineer queue
     and open-ticket counts read one index range instead of every ticket of the organisation."""
-    for column in ("vendor_id", "hospital_id"):
-        database.execute_sql(f"CREATE INDEX IF NOT EXISTS ticket_{column}_status_resolve_due"
-                             f" ON ticket ({column}, status, resolve_due)")
+    _per_organisation(database, "status", "resolve_due")
 
 
 def filter_indexes(database):
     """(organisation, status, id): the lists filtered by a rare status read one index range, not
-    every ticket of the organisation (models.FILTER_INDEXES)."""
-    for (scope, column, _), _unique in FILTER_INDEXES:
-        database.execute_sql(f"CREATE INDEX IF NOT EXISTS ticket_{scope}_id_{column}_id ON ticket ({scope}_id, {column}, id)")
+    every ticket of the organisation (models.Ticket's indexes say why not priority)."""
+    _per_organisation(database, "status", "id")
 
 
 def queue_order_indexes(database):
