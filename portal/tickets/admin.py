@@ -23,7 +23,7 @@ from peewee import DateTimeField
 
 from portal.accounts.models import Organization
 from portal.admin import SecureModelView
-from portal.admin import local_in
+from portal.admin import stored_local
 from portal.contracts.models import Contract
 from portal.i18n import EscapedLabels
 from portal.permissions import Viewer
@@ -180,8 +180,9 @@ class _Cells:
             labels = self.labels[name]
             return lambda row: labels.get(getattr(row, name)) or _text(getattr(row, name))
         if isinstance(Ticket._meta.fields.get(name), DateTimeField):
-            # local_datetime's output, the zone looked up once a page
-            return lambda row: "" if getattr(row, name) is None else local_in(getattr(row, name), self.zone)
+            # local_datetime's output, the zone looked up once a page; a prepared page's row holds
+            # the stored value, a model (search, other filters) the converted time
+            return lambda row: "" if getattr(row, name) is None else stored_local(getattr(row, name), self.zone)
         return lambda row: self.shown(getattr(row, name), name)
 
     def shown(self, value, name):

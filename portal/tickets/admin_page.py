@@ -29,10 +29,10 @@ from portal.tickets.service import viewer
 #: A filter whose value is a parameter of the prepared SQL (not a constant of its shape).
 SLOT = "slot"
 #: What the list reads per ticket (besides the hospital's and assignee's names): the shown columns,
-#: ids, numbers and text raw (portal.db.read_raw).
+#: ids, numbers and text raw (portal.db.read_raw), times as stored (shown by admin.stored_local).
 LIST_READ = read_raw((Ticket.id, Ticket.number, Ticket.title, Ticket.priority, Ticket.status, Ticket.category,
-                      Ticket.hospital, Ticket.assignee, Ticket.reported_at, Ticket.resolve_due,
-                      Ticket.resolve_breached, Ticket.satisfaction))
+                      Ticket.hospital, Ticket.assignee, Ticket.reported_at.coerce(False),
+                      Ticket.resolve_due.coerce(False), Ticket.resolve_breached, Ticket.satisfaction))
 ASSIGNEE = User.alias()
 #: The joined columns, after the ticket's: the hospital's and the assignee's (never password hashes).
 JOINED = read_raw((Organization.id, Organization.name, Organization.kind, ASSIGNEE.id, ASSIGNEE.username,

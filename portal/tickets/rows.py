@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from markupsafe import escape
 
-from portal.admin import local_in
+from portal.admin import stored_local
 from portal.i18n import EscapedLabels
 from portal.tickets.workflow import STATUS_LABELS
 
@@ -42,7 +42,7 @@ class QueueRows:
         self.detail_prefix = escape(url_for("tickets.detail", ticket_id=0)[:-1])
 
     def time(self, value):
-        return local_in(value, self.zone) if value is not None else ""
+        return stored_local(value, self.zone) if value is not None else ""
 
     def sla_badges(self, ticket):
         if ticket.resolve_breached or ticket.response_breached:

@@ -48,10 +48,10 @@ PAGE = 30
 QUEUE_PAGE = 50
 QUEUE_MAX_PAGES = 20
 #: What a row of the queue shows: reading whole tickets (50 columns, 15 of them times) cost more
-#: than rendering them.
-ROW_COLUMNS = (Ticket.id, Ticket.number, Ticket.title, Ticket.priority, Ticket.status, Ticket.reported_at,
-               Ticket.response_due, Ticket.resolve_due, Ticket.response_breached, Ticket.resolve_breached,
-               Ticket.sla_level)
+#: than rendering them. Times as stored: QueueRows shows them through admin.stored_local.
+ROW_COLUMNS = (Ticket.id, Ticket.number, Ticket.title, Ticket.priority, Ticket.status, Ticket.reported_at.coerce(False),
+               Ticket.response_due.coerce(False), Ticket.resolve_due.coerce(False), Ticket.response_breached,
+               Ticket.resolve_breached, Ticket.sla_level)
 #: A queue row: read, never saved. Building 50 models cost more than rendering them, and peewee's
 #: .namedtuples() made a new tuple class on every page.
 QueueRow = namedtuple("QueueRow", [column.name for column in ROW_COLUMNS])

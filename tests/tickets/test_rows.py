@@ -48,6 +48,24 @@ def test_a_row_shows_local_times_translated_labels_and_badges(app):
         assert '<span class="badge badge-danger">已超时</span>' in breached and "90%" not in breached
 
 
+@pytest.mark.parametrize("stored", [
+    "2026-03-02 04:05:06.123456",  # SQLite's text, read unconverted
+    "2026-03-02 04:05:06",
+    datetime(2026, 3, 2, 4, 5, 6),  # PostgreSQL's naive UTC
+    datetime(2026, 3, 2, 4, 5, 6, tzinfo=timezone.utc),  # a model's converted time
+], ids=["text", "text-whole-seconds", "naive", "aware"])
+def test_a_stored_time_shows_as_the_converted_one_in_each_zone(stored):
+    from zoneinfo import ZoneInfo
+
+    from portal.admin import local_in
+    from portal.admin import stored_local
+
+    for zone, expected in (("Asia/Shanghai", "2026-03-02 12:05"), ("America/New_York", "2026-03-01 23:05"),
+                           ("Asia/Kathmandu", "2026-03-02 09:50")):
+        assert stored_local(stored, ZoneInfo(zone)) == expected == local_in(UTC_NOON, ZoneInfo(zone))
+        assert stored_local(stored, ZoneInfo(zone)) == expected  # and again, from what it keeps
+
+
 def test_every_ticket_value_is_escaped(app):
     hostile = '<script>alert("x")</script>'
     with app.test_request_context("/tickets/queue"):
