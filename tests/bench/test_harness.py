@@ -79,6 +79,8 @@ def test_cpu_per_request_serves_every_measured_page(bench_data, tmp_path):
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert set(result["ms_cpu_per_request"]) == {name for name, _auth, _path in _pages()}
     assert all(ms > 0 for ms in result["ms_cpu_per_request"].values())
+    assert set(result["ms_cpu_per_request_median"]) == set(result["ms_cpu_per_request"])
+    assert all(result["ms_cpu_per_request_median"][name] >= ms for name, ms in result["ms_cpu_per_request"].items())
 
 
 def _pages():
