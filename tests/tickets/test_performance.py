@@ -534,3 +534,31 @@ def test_the_ticket_list_is_flask_admins_list_page(app, contract, users, apis, r
         assert _tags(our_page) == _tags(their_page), url
     # the admin's page has the check boxes and the delete action: its markup is compared too
     assert ('name="rowid"' in ours[0] and 'id="action_form"' in ours[0]) is (role == "admin")
+
+
+def test_kept_row_buttons_carry_each_sessions_own_csrf_token(app, contract, users, apis):
+    """The row start is kept across requests (TicketView.row_start); its delete forms must still
+    hold the token of the request that shows them, or deleting from the list would fail."""
+    from portal.tickets.models import Ticket
+
+    made = [apis["hospital_it"].post("/tickets", {"contract_id": contract.id, "title": f"删除测试{n}", "category": "fault",
+                                                  "priority": "P3"}).get_json()["id"] for n in range(2)]
+    first, second = _logged_in(app, users["admin"]), _logged_in(app, users["admin"])
+    pages = [client.get("/admin/ticket_admin/").get_data(as_text=True) for client in (first, second, first)]
+    tokens = []
+    for page in pages:
+        assert "__weibao_csrf_token__" not in page and "__weibao_row_id__" not in page
+        in_rows = set(re.findall(r'<input id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)">', page))
+        assert len(in_rows) == 1  # every row's delete form holds this request's token
+        tokens.append(in_rows.pop())
+    assert tokens[0] != tokens[1] and tokens[1] != tokens[2]
+    # the other session's token is refused; the page's own deletes the ticket
+    refused = second.post("/admin/ticket_admin/delete/", data={"id": made[0], "csrf_token": tokens[0]})
+    assert refused.status_code == 400
+    deleted = second.post("/admin/ticket_admin/delete/", data={"id": made[0], "csrf_token": tokens[1],
+                                                                "url": "/admin/ticket_admin/"})
+    assert deleted.status_code == 302
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        assert not Ticket.select().where(Ticket.id == made[0]).exists()
+        assert Ticket.select().where(Ticket.id == made[1]).exists()
