@@ -16,6 +16,7 @@ from portal.queue import init_queue
 from portal.queue import init_tasks
 from portal.security import init_security
 from portal.state import WeibaoState
+from portal.user_menu import init_user_menu
 
 
 def create_app(overrides=None):
@@ -26,6 +27,7 @@ def create_app(overrides=None):
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
     init_db(app)
     init_i18n(app)  # flask-admin needs Babel on every app
+    init_user_menu(app)
     init_security(app)
     init_auth(app)
     init_queue(app)

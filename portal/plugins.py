@@ -105,6 +105,11 @@ class PluginContext:
         """Declare a resource and which roles may do what with it (see portal.permissions)."""
         self._add("resource", name, rules)
 
+    def add_user_menu_item(self, name, item):
+        """Add an item to the user menu on every page, before the profile link: ``item()`` returns
+        its ``<li>`` as Markup for the logged-in user (portal/user_menu.py)."""
+        self._add("user menu item", name, item)
+
     def add_demo_loader(self, name, loader):
         """Add a function that fills demo rows; loaders run in plugin order."""
         self._add("demo loader", name, loader)

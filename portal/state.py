@@ -28,6 +28,7 @@ def _registries():
             "resource",
             "demo loader",
             "migration component",
+            "user menu item",
         )
     }
 
@@ -42,6 +43,7 @@ class WeibaoState:
     admin: object = None
     admin_menus: dict = field(default_factory=dict)  # rendered main menus (portal/admin_menu.py)
     admin_fragments: dict = field(default_factory=dict)  # fixed parts of admin pages (same module)
+    user_menu_parts: dict = field(default_factory=dict)  # the user menu's labels and links (portal/user_menu.py)
     translations_path: str = ""
     receivers: list = field(default_factory=list)
     tasks: dict = field(default_factory=dict)

@@ -37,6 +37,7 @@ def setup(ctx):
     ctx.add_blueprint(views.blueprint)
     ctx.add_blueprint(api.blueprint)
     views.init_nav(ctx.app)
+    ctx.add_user_menu_item("notifications", views.nav_item)
     for name, factory in admin.admin_views():
         ctx.add_admin_view(factory, name)
     ctx.add_task(DELIVER_TASK, tasks.deliver)

@@ -12,6 +12,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
+from markupsafe import Markup
+from markupsafe import escape
 from peewee import SQL
 from peewee import Select
 from peewee import fn
@@ -32,6 +34,7 @@ from portal.notify.models import Notification
 from portal.notify.models import NotificationPreference
 from portal.notify.recipients import preference
 from portal.prepared import prepared
+from portal.user_menu import fixed_part
 
 blueprint = Blueprint("notify", __name__)
 PAGE = 50
@@ -51,16 +54,21 @@ def unread_count(user):
     return _unread.scalar(user_id=user.id)
 
 
+def nav_item():
+    """The user menu's link to the inbox, with the unread count as a badge (portal/user_menu.py)."""
+    link, label = fixed_part("notifications", lambda: (escape(url_for("notify.inbox")), escape(_("Notifications"))))
+    unread = unread_count(current_user)
+    badge = ""
+    if unread:
+        shown = unread if unread < UNREAD_CAP else f"{UNREAD_CAP - 1}+"
+        badge = f' <span class="badge badge-danger" id="unread-count">{shown}</span>'
+    return Markup(f'<li class="nav-item"><a class="nav-link" id="notifications-link" href="{link}">{label}{badge}</a></li>')
+
+
 def init_nav(app):
     @app.context_processor
-    def _unread():
-        def notify_unread_count():
-            if not getattr(current_user, "is_authenticated", False):
-                return 0
-            return unread_count(current_user)
-
-        return {"notify_unread_count": notify_unread_count, "notify_unread_cap": UNREAD_CAP,
-                "notify_time": local_time}
+    def _times():
+        return {"notify_time": local_time}
 
 
 @blueprint.get("/notifications/")

@@ -131,3 +131,15 @@ def test_admin_pages_are_chinese_including_flask_admin_strings(app, make_user):
     page = client.get("/admin/users/").get_data(as_text=True)
     assert "用户名" in page  # our column label
     assert "新建" in page or "创建" in page  # flask-admin's own "Create" link, from its catalog
+
+
+@pytest.mark.parametrize("code", ["zh_CN", "en", "zh_Hant_TW", "sr_Latn_RS"])
+def test_a_parsed_locale_keeps_babels_identifier_and_equality(code):
+    from babel import Locale
+
+    from portal.i18n import parsed_locale
+
+    ours, babels = parsed_locale(code), Locale.parse(code)
+    assert str(ours) == str(babels) and str(ours) == str(ours)  # asked twice: the kept identifier
+    assert ours == babels and hash(ours) == hash(babels) and ours is parsed_locale(code)
+    assert ours.get_display_name("en") == babels.get_display_name("en")
