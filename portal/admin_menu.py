@@ -58,3 +58,21 @@ def once_per_view(context, name, render=None, caller=None):
     if html is None:
         html = fragments[key] = Markup(render())
     return html
+
+
+class Kept(dict):
+    """Fragments kept for the next requests, at most *limit*: emptied when full (searches and
+    filters leave one entry per list URL, renamed hospitals a set of options)."""
+
+    def __init__(self, limit):
+        super().__init__()
+        self.limit = limit
+
+    def get_or_build(self, key, build):
+        """The fragment kept under *key*, or ``build()``'s, kept."""
+        value = self.get(key)
+        if value is None:
+            if len(self) >= self.limit:
+                self.clear()
+            value = self[key] = build()
+        return value

@@ -62,6 +62,20 @@ def _token_with_user(shape, digest):
             .where(ApiToken.token_hash == digest).limit(1))
 
 
+def request_access():
+    """(user, answers so far) of this request's access checks; logging in or out drops them."""
+    try:
+        return g.weibao_may
+    except AttributeError:
+        g.weibao_may = access = (current_user._get_current_object(), {})
+        return access
+
+
+def forget_access():
+    """Drop this request's access answers: the user has just changed (log-in, log-out)."""
+    g.pop("weibao_may", None)
+
+
 def _load_session_user(user_id):
     user_id = _int_or_none(user_id)
     user = None if user_id is None else _session_user.first(user_id=user_id)
@@ -151,6 +165,7 @@ def start_session(user):
     """Begin a fresh session for *user* (the old session's data is dropped)."""
     session.clear()
     login_user(user)
+    forget_access()
     now = time.time()
     session.update(sv=user.session_version, login_at=now, seen_at=now)
     session.permanent = False
@@ -169,6 +184,7 @@ def log_out():
         end_all_sessions(user)
         audit.record("logout", user, user=user)
     logout_user()
+    forget_access()
     session.clear()
     signals.user_logged_out.send(current_app._get_current_object(), user=user)
 

@@ -21,11 +21,15 @@ from flask_wtf.csrf import generate_csrf
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 from markupsafe import escape
+from peewee import BooleanField
+from peewee import CharField
 from peewee import DateTimeField
+from peewee import TextField
 
 from portal.accounts.models import Organization
 from portal.admin import SecureModelView
 from portal.admin import stored_local
+from portal.admin_menu import Kept
 from portal.contracts.models import Contract
 from portal.i18n import EscapedLabels
 from portal.permissions import Viewer
@@ -140,8 +144,8 @@ class ReportedBefore(_LocalTime, filters.DateTimeSmallerFilter):
 
 #: Filter groups' JSON kept per language and set of hospital options (one set per organisation).
 MAX_CACHED_FILTER_GROUPS = 256
-#: Row starts kept by TicketView.row_start (one per language, list URL and set of actions).
-MAX_KEPT_ROW_STARTS = 512
+#: Row starts and headers kept by TicketView (one per language, list URL and set of actions).
+MAX_KEPT_PER_LIST_URL = 512
 #: Where a kept row start holds the request's CSRF token (the delete button's form).
 CSRF_STAND_IN = "__weibao_csrf_token__"
 
@@ -178,17 +182,24 @@ class _Cells:
         self.detail_prefix = _escape(url_for("tickets.detail", ticket_id=0)[:-1])
         self.labels = {name: labels() for name, labels in LABELS_HTML.items()}
         self.writers = [(name, self.writer(name)) for name, _ in view._list_columns]
+        self.cell_starts = [(f'<td class="col-{name}">', write) for name, write in self.writers]
 
     def writer(self, name):
+        field = Ticket._meta.fields.get(name)
         if name == "number":
             return lambda row: f'<a href="{self.detail_prefix}{row.id}">{_escape(row.number)}</a>'
         if name in self.labels:
             labels = self.labels[name]
             return lambda row: labels.get(getattr(row, name)) or _text(getattr(row, name))
-        if isinstance(Ticket._meta.fields.get(name), DateTimeField):
+        if isinstance(field, DateTimeField):
             # local_datetime's output, the zone looked up once a page; a prepared page's row holds
             # the stored value, a model (search, other filters) the converted time
             return lambda row: "" if getattr(row, name) is None else stored_local(getattr(row, name), self.zone)
+        if isinstance(field, (CharField, TextField)):  # text on every path: escaped
+            return lambda row: "" if (value := getattr(row, name)) is None else _escape(value)
+        if isinstance(field, BooleanField):  # two icons, formatted once a page
+            shown = {flag: self.shown(flag, name) for flag in (True, False)}
+            return lambda row: shown.get(getattr(row, name), "")
         return lambda row: self.shown(getattr(row, name), name)
 
     def shown(self, value, name):
@@ -204,7 +215,7 @@ class _Cells:
 
     def row(self, row):
         # f-strings, not +: a label is Markup, and str + Markup escapes the str
-        return "".join([f'<td class="col-{name}">{html}</td>' for name, html in self.cells(row)])
+        return "".join([f"{start}{write(row)}</td>" for start, write in self.cell_starts])
 
 
 class TicketView(SecureModelView):
@@ -255,16 +266,26 @@ class TicketView(SecureModelView):
         finally:
             g.pop("ticket_list_cells", None)
 
-    def list_header(self, sort_column, sort_desc, sort_url):
-        """The column headers of tickets/admin_list.html: flask-admin's markup, sort links first."""
-        cells = []
-        for index, (name, label, sort_title) in enumerate(self._header_labels()):
-            if sort_title is not None:
-                current = sort_column == index
-                arrow = SORT_ARROWS[bool(sort_desc)] if current else ""
-                label = f'<a href="{_escape(sort_url(index, current))}" title="{sort_title}">{label}{arrow}</a>'
-            cells.append(f'<th class="column-header col-{name}">{label}</th>')
-        return Markup("".join(cells))
+    def list_header(self, sort_column, sort_desc, sort_url, return_url):
+        """The column headers of tickets/admin_list.html: flask-admin's markup, sort links first;
+        kept per language and list URL (*return_url* holds the sort, the search and the filters
+        the five sort links carry: building them cost 4 % of the page)."""
+
+        def build():
+            cells = []
+            for index, (name, label, sort_title) in enumerate(self._header_labels()):
+                if sort_title is not None:
+                    current = sort_column == index
+                    arrow = SORT_ARROWS[bool(sort_desc)] if current else ""
+                    label = f'<a href="{_escape(sort_url(index, current))}" title="{sort_title}">{label}{arrow}</a>'
+                cells.append(f'<th class="column-header col-{name}">{label}</th>')
+            return Markup("".join(cells))
+
+        return self._headers.get_or_build((str(get_locale()), request.script_root, return_url), build)
+
+    @cached_property
+    def _headers(self):
+        return Kept(MAX_KEPT_PER_LIST_URL)
 
     def _header_labels(self):
         """Per column: its name, escaped label and sort link title (None: not sortable), for the
@@ -285,20 +306,14 @@ class TicketView(SecureModelView):
     def filter_groups_json(self, groups):
         """The filter groups as the page's JSON (bs4_filters.js reads it): the same for every page
         of a language and a set of hospital options, so encoded once for them (3 % of the page)."""
-        key = (str(get_locale()), tuple(_hospital_options()))
-        cache = self._filter_groups_json
-        text = cache.get(key)
-        if text is None:
-            if len(cache) >= MAX_CACHED_FILTER_GROUPS:
-                cache.clear()  # renamed hospitals and changed contracts leave old keys behind
-            policies = current_app.jinja_env.policies  # as list.html's |tojson writes it
-            text = cache[key] = htmlsafe_json_dumps(groups, dumps=policies["json.dumps_function"],
-                                                    **policies["json.dumps_kwargs"])
-        return text
+        policies = current_app.jinja_env.policies  # as list.html's |tojson writes it
+        return self._filter_groups_json.get_or_build(
+            (str(get_locale()), tuple(_hospital_options())),
+            lambda: htmlsafe_json_dumps(groups, dumps=policies["json.dumps_function"], **policies["json.dumps_kwargs"]))
 
     @cached_property
     def _filter_groups_json(self):
-        return {}
+        return Kept(MAX_CACHED_FILTER_GROUPS)  # renamed hospitals and changed contracts leave old keys
 
     def row_start(self, stand_in, actions, list_row_actions, return_url, delete_form):
         """The check box and row action buttons of *stand_in*'s row (tickets/_row_start.html),
@@ -308,20 +323,15 @@ class TicketView(SecureModelView):
         token = generate_csrf()
         key = (str(get_locale()), request.script_root, return_url, tuple(name for name, _label in actions),
                tuple(type(action) for action in list_row_actions), tuple(map(id, self.column_extra_row_actions or ())))
-        kept = self._row_starts
-        html = kept.get(key)
-        if html is None:
-            if len(kept) >= MAX_KEPT_ROW_STARTS:
-                kept.clear()  # searches and filters leave one per list URL
-            html = kept[key] = self.render("tickets/_row_start.html", stand_in=stand_in, actions=actions,
-                                           list_row_actions=list_row_actions, return_url=return_url,
-                                           delete_form=delete_form, get_pk_value=self.get_pk_value,
-                                           ).strip().replace(token, CSRF_STAND_IN)
+        html = self._row_starts.get_or_build(key, lambda: self.render(
+            "tickets/_row_start.html", stand_in=stand_in, actions=actions, list_row_actions=list_row_actions,
+            return_url=return_url, delete_form=delete_form, get_pk_value=self.get_pk_value,
+        ).strip().replace(token, CSRF_STAND_IN))
         return Markup(html.replace(CSRF_STAND_IN, token))
 
     @cached_property
     def _row_starts(self):
-        return {}
+        return Kept(MAX_KEPT_PER_LIST_URL)
 
     def list_rows(self, rows, row_start, stand_in):
         """The ``<tr>`` elements of tickets/admin_list.html: *row_start*, the check box and buttons

@@ -48,6 +48,10 @@ def joined_select(*shown):
             .join(ASSIGNEE, JOIN.LEFT_OUTER, on=(Ticket.assignee == ASSIGNEE.id), attr="assignee"))
 
 
+#: Where the hospital's and the assignee's ids are read, and their names shown.
+HOSPITAL_AT, ASSIGNEE_AT = ([column.name for column in LIST_READ].index(name) for name in ("hospital", "assignee"))
+
+
 class ListRow(namedtuple("ListRow", [column.name for column in LIST_READ])):
     """A list row as its cells read it, from a ``joined_select(*LIST_READ)`` tuple: the hospital
     and the assignee as the names shown. Fifty models with two joined models each cost a fifth
@@ -57,10 +61,10 @@ class ListRow(namedtuple("ListRow", [column.name for column in LIST_READ])):
 
     @classmethod
     def from_values(cls, values):
-        shown, joined = values[:len(LIST_READ)], values[len(LIST_READ):]
-        _hospital_id, hospital, _kind, assignee_id, username, display_name = joined
-        assignee = user_label(display_name, username) if assignee_id is not None else None
-        return cls(*shown)._replace(hospital=hospital, assignee=assignee)
+        row = list(values[:len(LIST_READ)])
+        _hospital_id, row[HOSPITAL_AT], _kind, assignee_id, username, display_name = values[len(LIST_READ):]
+        row[ASSIGNEE_AT] = user_label(display_name, username) if assignee_id is not None else None
+        return tuple.__new__(cls, row)
 
 
 class PreparedListPage:

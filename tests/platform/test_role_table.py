@@ -127,3 +127,25 @@ def test_each_app_builds_its_own_admin(make_app):
     first, second = make_app(), make_app()
     assert first.extensions["weibao"].admin is not second.extensions["weibao"].admin
     assert first.extensions["weibao"].admin.app is first
+
+
+def test_access_answers_follow_a_log_in_within_the_request(app, make_user):
+    """AccessMixin.may keeps the request's user and answers (portal.auth.request_access); a log-in
+    or log-out in the same request must not leave the previous user's answers behind."""
+    from portal.auth import log_out
+    from portal.auth import start_session
+    from portal.db import db
+
+    admin, reporter = make_user("admin"), make_user("reporter")
+    resources = app.extensions["weibao"].registry("resource")
+    view = next(view for view in _admin_views(app) if not allowed(reporter, resources.get(view.resource), "view"))
+    with app.test_request_context("/login", method="POST"):
+        db.connect(reuse_if_open=True)
+        assert view.may("view") is False  # nobody logged in yet
+        start_session(admin)
+        assert view.may("view") is True
+        log_out()
+        assert view.may("view") is False
+        start_session(reporter)
+        assert view.may("view") is False
+        assert view.may("view") is False

@@ -199,6 +199,41 @@ def test_hospital_filter_options_are_read_again_after_their_time(app, contract, 
     assert offered(hospital_it, contract.hospital.name) and not offered(hospital_it, newly_signed.name)
 
 
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+def test_kept_filter_groups_are_flask_admins_for_each_viewer(app, contract, users, make_user, language, monkeypatch):
+    """SecureModelView keeps the translated filter groups per locale and the options a viewer
+    sees; they must read as flask-admin's own, for each viewer, after the options change too."""
+    from flask import session
+    from flask_admin.model.base import BaseModelView
+    from flask_login import login_user
+
+    from portal.accounts.models import Organization
+    from portal.tickets import admin as ticket_admin
+    from tests.tickets.conftest import make_contract
+
+    monkeypatch.setattr(ticket_admin, "HOSPITAL_OPTIONS_TTL", 0)  # every request reads the options again
+    view = _ticket_admin(app)
+
+    def groups(user):
+        with app.test_request_context("/admin/ticket_admin/"):
+            db.connect(reuse_if_open=True)
+            session["lang"] = language
+            login_user(user)
+            ours = view._get_filter_groups()
+            assert ours == BaseModelView._get_filter_groups(view)
+            return json.dumps(ours, ensure_ascii=False)
+
+    before = {role: groups(users[role]) for role in ("admin", "manager", "hospital_it")}
+    assert ("Hospital" in before["admin"]) is (language == "en")
+    newly_signed = Organization.create(name="新签约的容县人民医院", kind="hospital")
+    make_contract(newly_signed, contract.vendor, number="RX-2026-010")
+    assert newly_signed.name in groups(users["manager"]) and newly_signed.name not in before["manager"]
+    assert groups(users["hospital_it"]) == before["hospital_it"]
+    # a hospital without a contract is offered no hospital: an empty list, as flask-admin writes it
+    lonely = make_user("hospital_it", organization=Organization.create(name="无合同的医院", kind="hospital"))
+    assert '"options": []' in groups(lonely)
+
+
 def _ticket_admin(app):
     admin = app.extensions["admin"][0] if isinstance(app.extensions["admin"], list) else app.extensions["admin"]
     return next(view for view in admin._views if getattr(view, "endpoint", None) == "ticket_admin")
