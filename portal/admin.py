@@ -11,6 +11,7 @@ from datetime import datetime
 from datetime import timezone
 from functools import cached_property
 from functools import lru_cache
+from functools import partial
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -49,6 +50,8 @@ from portal.permissions import scope
 from portal.text import text_problem
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: URLs kept per view (AccessMixin.get_url): per script root, endpoint and arguments.
+MAX_KEPT_URLS = 4096
 #: Filter groups kept translated per view: per locale and set of options a viewer may see.
 MAX_TRANSLATED_FILTER_GROUPS = 1024
 #: The characters werkzeug's url_for leaves unquoted in a query (werkzeug.urls._urlencode).
@@ -151,19 +154,22 @@ class AccessMixin:
         return self.may("view")
 
     def get_url(self, endpoint, **kwargs):
-        # flask-admin's pages link 13 static files and the view's own pages through here: the
-        # same URLs on every request (5 % of the ticket list), built once per script root.
-        if kwargs and not endpoint.endswith(".static"):
+        # flask-admin's pages link 13 static files, the view's own pages and its exports through
+        # here: the same few URLs on every request (5 % of the ticket list), each built once per
+        # script root and arguments, in their order. Not with url_for's own options (_external
+        # reads the request's host), nor with an argument that cannot be a key (a list).
+        key = (request.script_root, endpoint, *kwargs.items())
+        try:
+            hash(key)
+        except TypeError:
+            key = None
+        if key is None or any(name.startswith("_") for name in kwargs):
             return super().get_url(endpoint, **kwargs)
-        key = (request.script_root, endpoint, tuple(sorted(kwargs.items())))
-        url = self._static_urls.get(key)
-        if url is None:
-            url = self._static_urls[key] = super().get_url(endpoint, **kwargs)
-        return url
+        return self._kept_urls.get_or_build(key, partial(super().get_url, endpoint, **kwargs))
 
     @cached_property
-    def _static_urls(self):
-        return {}
+    def _kept_urls(self):
+        return Kept(MAX_KEPT_URLS)  # a search's export links are kept too, but only so many
 
     def inaccessible_callback(self, name, **kwargs):
         if not current_user.is_authenticated:

@@ -43,6 +43,16 @@ class Prepared:
 
     def __call__(self, shape=None, **values):
         """Run the query of *shape* with *values*; return its rows as the peewee query would."""
+        query, cursor = self._execute(shape, values)
+        return query._get_cursor_wrapper(cursor)
+
+    def as_stored(self, shape=None, **values):
+        """The rows as the database driver returns them, without peewee's cursor wrapper (a
+        converter call per column and row): for a query of tuples whose every column is read
+        unconverted (``coerce(False)``), where stored booleans are 0/1 on SQLite."""
+        return self._execute(shape, values)[1].fetchall()
+
+    def _execute(self, shape, values):
         database = db.obj
         key = (type(database), shape, tuple(sorted((name, type(value)) for name, value in values.items())))
         compiled = self._compiled.get(key)
@@ -56,7 +66,7 @@ class Prepared:
         params = list(params)
         for index, name in places:
             params[index] = values[name]
-        return query._get_cursor_wrapper(database.execute_sql(sql, params))
+        return query, database.execute_sql(sql, params)
 
     def first(self, shape=None, **values):
         """The first row, or None."""

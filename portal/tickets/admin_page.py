@@ -29,10 +29,12 @@ from portal.tickets.service import viewer
 #: A filter whose value is a parameter of the prepared SQL (not a constant of its shape).
 SLOT = "slot"
 #: What the list reads per ticket (besides the hospital's and assignee's names): the shown columns,
-#: ids, numbers and text raw (portal.db.read_raw), times as stored (shown by admin.stored_local).
+#: all as stored: ids, numbers and text (portal.db.read_raw), times (shown by admin.stored_local)
+#: and a boolean (0/1 on SQLite: the cell's icons are keyed by True/False, which equal 1/0).
 LIST_READ = read_raw((Ticket.id, Ticket.number, Ticket.title, Ticket.priority, Ticket.status, Ticket.category,
                       Ticket.hospital, Ticket.assignee, Ticket.reported_at.coerce(False),
-                      Ticket.resolve_due.coerce(False), Ticket.resolve_breached, Ticket.satisfaction))
+                      Ticket.resolve_due.coerce(False), Ticket.resolve_breached.coerce(False),
+                      Ticket.satisfaction))
 ASSIGNEE = User.alias()
 #: The joined columns, after the ticket's: the hospital's and the assignee's (never password hashes).
 JOINED = read_raw((Organization.id, Organization.name, Organization.kind, ASSIGNEE.id, ASSIGNEE.username,
@@ -92,7 +94,7 @@ class PreparedListPage:
                 return None
         shape = (seen_by, tuple(specs), tuple(order), bool(page))
         return [ListRow.from_values(row) for row in
-                self.query(shape, offset=(page or 0) * page_size, limit=page_size, **values)]
+                self.query.as_stored(shape, offset=(page or 0) * page_size, limit=page_size, **values)]
 
     def _build(self, shape, offset, limit, **values):
         seen_by, specs, order, deep = shape

@@ -116,3 +116,25 @@ def test_scalar_reads_the_first_column(app, make_user, vendor):
     with app.app_context():
         assert count_of.scalar(organization_id=vendor.id) == 2
         assert count_of.scalar(organization_id=vendor.id + 1000) == 0
+
+
+def test_rows_as_stored_are_the_unconverted_tuples(app, make_user, vendor):
+    from portal.db import read_raw
+
+    users = [make_user("engineer", display_name="工程师<甲>"), make_user("manager", active=False)]
+
+    @prepared
+    def stored(shape, organization_id):
+        return (User.select(*read_raw((User.id, User.username, User.display_name)), User.active.coerce(False),
+                            User.created_at.coerce(False))
+                .where(User.organization == organization_id).order_by(User.id).tuples())
+
+    with app.app_context():
+        rows = stored.as_stored(organization_id=vendor.id)
+        models = list(User.select().where(User.organization == vendor.id).order_by(User.id))
+        assert [row[:3] for row in rows] == [(u.id, u.username, u.display_name) for u in users]
+        assert [row[:3] for row in rows] == [row[:3] for row in stored(organization_id=vendor.id)]
+        # the flag and the time as the driver gives them: the models' values once converted
+        assert [bool(row[3]) for row in rows] == [True, False] == [u.active for u in models]
+        assert [User.created_at.python_value(row[4]) for row in rows] == [u.created_at for u in models]
+        assert stored.as_stored(organization_id=vendor.id + 1000) == []

@@ -505,6 +505,30 @@ def test_list_links_are_the_urls_flask_admin_builds(app, users):
             assert view._get_list_url(args) == BaseModelView._get_list_url(view, args), (args.search, args.filters)
 
 
+def test_kept_view_urls_are_the_urls_url_for_builds(app, users):
+    """AccessMixin.get_url keeps the URLs it builds: asked twice, in any order of arguments, with
+    hostile values, each must be url_for's; _external reads the request's host and is never kept."""
+    from flask_admin.base import BaseView
+
+    from tests.conftest import blns_strings
+
+    view = _ticket_admin(app)
+    naughty = [text for text in blns_strings() if text][:200]
+    with app.test_request_context("/admin/ticket_admin/"):
+        calls = [(".export", {"export_type": "csv", "search": text, "flt0_0": "new"}) for text in naughty]
+        calls += [(".export", {"flt0_0": "new", "export_type": "xlsx", "search": "挂号"}),
+                  (".export", {"search": "挂号", "flt0_0": "new", "export_type": "xlsx"}),
+                  (".details_view", {"id": 7, "url": "/admin/ticket_admin/?sort=2&desc=1"}),
+                  ("admin.static", {"filename": "admin/js/actions.js", "v": "1.0.0"}),
+                  (".index_view", {}), (".edit_view", {"id": "7", "url": ["list", "values"]})]
+        for _round in range(2):
+            for endpoint, kwargs in calls:
+                assert view.get_url(endpoint, **kwargs) == BaseView.get_url(view, endpoint, **kwargs), kwargs
+    for host in ("portal.example", "evil.example"):
+        with app.test_request_context("/admin/ticket_admin/", base_url=f"http://{host}"):
+            assert view.get_url(".index_view", _external=True) == f"http://{host}/admin/ticket_admin/"
+
+
 def test_list_header_sorts_as_flask_admin_does(app, users):
     """The header written by TicketView: every sortable column links to its sort, the current one
     to its reverse with an arrow; labels and titles translated per language."""
