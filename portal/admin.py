@@ -8,9 +8,7 @@ each of those doors in one place.
 
 from collections import OrderedDict
 from datetime import datetime
-from datetime import timezone
 from functools import cached_property
-from functools import lru_cache
 from functools import partial
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -18,7 +16,6 @@ from zoneinfo import ZoneInfo
 from flask import abort
 from flask import current_app
 from flask import flash
-from flask import g
 from flask import redirect
 from flask import request
 from flask import url_for
@@ -43,11 +40,11 @@ from portal.admin_menu import Kept
 from portal.admin_menu import main_menu
 from portal.admin_menu import once_per_view
 from portal.auth import request_access
-from portal.db import UTCDateTimeField
 from portal.db import db
 from portal.permissions import allowed
 from portal.permissions import scope
 from portal.text import text_problem
+from portal.times import local_in
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 #: URLs kept per view (AccessMixin.get_url): per script root, endpoint and arguments.
@@ -74,28 +71,6 @@ ENDPOINT_ACTIONS = {
 def local_datetime(view, value, name=None):
     """Show a stored UTC time in the installation's time zone, to the minute."""
     return local_in(value, ZoneInfo(current_app.config["TIMEZONE"]))
-
-
-def local_in(value, zone):
-    """*value* (stored UTC) as "YYYY-MM-DD HH:MM" in *zone*; lists look the zone up once per page."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(zone).isoformat(" ", "minutes")[:16]  # strftime took twice as long
-
-
-#: How many stored times ``stored_local`` keeps shown (a few MB): the pages people keep opening.
-STORED_TIMES_KEPT = 8192
-#: Reads a time column's stored value (SQLite's text, PostgreSQL's naive UTC) as the models do.
-STORED_TIME = UTCDateTimeField()
-
-
-@lru_cache(maxsize=STORED_TIMES_KEPT)
-def stored_local(stored, zone):
-    """A time column's value as the database returns it (or as a model holds it), shown as
-    ``local_in`` shows it. The lists read their times unconverted and show them through here:
-    parsing and converting 100-150 times a page cost 8 % of the admin ticket list, and the same
-    first pages are opened again and again. A stored time never changes what it shows."""
-    return local_in(STORED_TIME.python_value(stored), zone)
 
 
 def local_time(value):

@@ -28,7 +28,6 @@ from peewee import TextField
 
 from portal.accounts.models import Organization
 from portal.admin import SecureModelView
-from portal.admin import stored_local
 from portal.admin_menu import Kept
 from portal.contracts.models import Contract
 from portal.i18n import EscapedLabels
@@ -46,6 +45,7 @@ from portal.tickets.service import visible_contracts
 from portal.tickets.workflow import CATEGORY_LABELS
 from portal.tickets.workflow import PRIORITY_LABELS
 from portal.tickets.workflow import STATUS_LABELS
+from portal.times import stored_local
 
 
 def _number_link(view, context, model, name):

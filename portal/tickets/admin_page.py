@@ -29,7 +29,7 @@ from portal.tickets.service import viewer
 #: A filter whose value is a parameter of the prepared SQL (not a constant of its shape).
 SLOT = "slot"
 #: What the list reads per ticket (besides the hospital's and assignee's names): the shown columns,
-#: all as stored: ids, numbers and text (portal.db.read_raw), times (shown by admin.stored_local)
+#: all as stored: ids, numbers and text (portal.db.read_raw), times (shown by times.stored_local)
 #: and a boolean (0/1 on SQLite: the cell's icons are keyed by True/False, which equal 1/0).
 LIST_READ = read_raw((Ticket.id, Ticket.number, Ticket.title, Ticket.priority, Ticket.status, Ticket.category,
                       Ticket.hospital, Ticket.assignee, Ticket.reported_at.coerce(False),

@@ -14,9 +14,9 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from markupsafe import escape
 
-from portal.admin import stored_local
 from portal.i18n import EscapedLabels
 from portal.tickets.workflow import STATUS_LABELS
+from portal.times import stored_local
 
 PAUSED_STATUSES = ("waiting_customer", "waiting_authorization")
 LEVEL_CLASSES = {90: "table-warning sla-90", 75: "table-warning", 50: "table-info"}

@@ -48,7 +48,7 @@ PAGE = 30
 QUEUE_PAGE = 50
 QUEUE_MAX_PAGES = 20
 #: What a row of the queue shows: reading whole tickets (50 columns, 15 of them times) cost more
-#: than rendering them. Times as stored: QueueRows shows them through admin.stored_local.
+#: than rendering them. Times as stored: QueueRows shows them through times.stored_local.
 ROW_COLUMNS = (Ticket.id, Ticket.number, Ticket.title, Ticket.priority, Ticket.status, Ticket.reported_at.coerce(False),
                Ticket.response_due.coerce(False), Ticket.resolve_due.coerce(False), Ticket.response_breached,
                Ticket.resolve_breached, Ticket.sla_level)

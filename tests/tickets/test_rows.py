@@ -57,8 +57,8 @@ def test_a_row_shows_local_times_translated_labels_and_badges(app):
 def test_a_stored_time_shows_as_the_converted_one_in_each_zone(stored):
     from zoneinfo import ZoneInfo
 
-    from portal.admin import local_in
-    from portal.admin import stored_local
+    from portal.times import local_in
+    from portal.times import stored_local
 
     for zone, expected in (("Asia/Shanghai", "2026-03-02 12:05"), ("America/New_York", "2026-03-01 23:05"),
                            ("Asia/Kathmandu", "2026-03-02 09:50")):

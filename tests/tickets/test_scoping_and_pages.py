@@ -199,8 +199,9 @@ def test_prepared_api_list_gives_each_viewer_exactly_the_visible_tickets(app, co
 
 
 def test_a_list_item_is_the_ticket_as_its_own_endpoint_shows_it(app, contract, apis):
-    """The list reads ids, numbers and text raw (api.LIST_COLUMNS) and booleans and times through
-    their fields: every value, type included, must be what GET /tickets/<id> answers."""
+    """The list reads every column as stored (api.LIST_COLUMNS: flags 0/1 and times as text on
+    SQLite, written by values_json): every value, type included, must be what GET /tickets/<id>
+    answers, and a search's items the same."""
     engineer = apis["engineer"]
     made = [engineer.post("/tickets", ticket_body(contract, priority=priority)).get_json()["id"] for priority in ("P1", "P3")]
     assert engineer.act(made[0], "accept").status_code == 200
@@ -214,3 +215,5 @@ def test_a_list_item_is_the_ticket_as_its_own_endpoint_shows_it(app, contract, a
         assert [type(value) for value in listed[ticket_id].values()] == [type(value) for value in single.values()]
     assert listed[made[0]]["response_breached"] is True and listed[made[1]]["response_breached"] is False
     assert listed[made[0]]["accepted_at"] and listed[made[0]]["assignee_id"] == engineer.user.id
+    number = listed[made[0]]["number"]
+    assert engineer.get(f"/tickets?q={number}").get_json()["items"] == [listed[made[0]]]
