@@ -11,6 +11,7 @@ from portal.config import instance_path
 from portal.config import load_config
 from portal.db import init_db
 from portal.i18n import init_i18n
+from portal.json_provider import ResponseJSONProvider
 from portal.plugins import init_plugins
 from portal.queue import init_queue
 from portal.queue import init_tasks
@@ -22,6 +23,7 @@ from portal.user_menu import init_user_menu
 def create_app(overrides=None):
     """Build one Weibao app; every stateful object is made here, so tests get a fresh one each."""
     app = Flask("portal", instance_path=instance_path(), instance_relative_config=True)
+    app.json = ResponseJSONProvider(app)
     app.extensions["weibao"] = WeibaoState()
     load_config(app, overrides)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"))
