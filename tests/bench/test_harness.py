@@ -88,3 +88,22 @@ def _pages():
     from cpu_per_request import PAGES
 
     return PAGES
+
+
+def test_instructions_are_read_per_page_from_callgrinds_dumps(tmp_path):
+    """bench/instructions.py: each page's dump holds its requests' instructions; the warm-up's and
+    any other dump are not a page's, and a page without its dump is an error, not a zero."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from instructions import counted
+
+    def dump(name, label, total):
+        path = tmp_path / name
+        path.write_text(f"version: 1\ncmd: python\npart: 2\ndesc: Trigger: dump {label}\nevents: Ir\n"
+                        f"summary: {total}\n\nfn=(1) main\n1 {total}\ntotals: {total}\n")
+        return path
+
+    dumps = [dump("cg.out.1", "warm-up", 9_999_000_000), dump("cg.out.2", "page0", 240_000_000),
+             dump("cg.out.3", "page1", 300_000_000), dump("cg.out", "exit", 5)]
+    assert counted(dumps, ["queue", "admin list"], 20) == {"queue": 12.0, "admin list": 15.0}
+    with pytest.raises(RuntimeError, match="admin list"):
+        counted(dumps[:2], ["queue", "admin list"], 20)
