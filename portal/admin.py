@@ -106,9 +106,6 @@ class AccessMixin:
 
     resource = None  # the name in the role table
 
-    def rules(self):
-        return self._rules
-
     @cached_property
     def _rules(self):
         # the role table is complete once the plugins are set up, before any view is built
@@ -133,12 +130,12 @@ class AccessMixin:
         # here: the same few URLs on every request (5 % of the ticket list), each built once per
         # script root and arguments, in their order. Not with url_for's own options (_external
         # reads the request's host), nor with an argument that cannot be a key (a list).
+        if any(name.startswith("_") for name in kwargs):
+            return super().get_url(endpoint, **kwargs)
         key = (request.script_root, endpoint, *kwargs.items())
         try:
             hash(key)
         except TypeError:
-            key = None
-        if key is None or any(name.startswith("_") for name in kwargs):
             return super().get_url(endpoint, **kwargs)
         return self._kept_urls.get_or_build(key, partial(super().get_url, endpoint, **kwargs))
 

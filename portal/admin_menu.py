@@ -33,12 +33,8 @@ def shown_items(items):
 
 def main_menu(admin_view, render):
     """The menu's HTML for *admin_view*; *render* is flask-admin's ``layout.menu`` macro."""
-    menus = current_app.extensions["weibao"].admin_menus
     key = (str(get_locale()), admin_view.endpoint, shown_items(admin_view.admin.menu()))
-    html = menus.get(key)
-    if html is None:
-        html = menus[key] = Markup(render())
-    return html
+    return current_app.extensions["weibao"].admin_menus.get_or_build(key, lambda: Markup(render()))
 
 
 @pass_context
@@ -52,17 +48,14 @@ def once_per_view(context, name, render=None, caller=None):
     render = render or caller
     if context.get("admin_csp_nonce_attribute"):
         return render()  # a nonce per request is part of the fragment
-    fragments = current_app.extensions["weibao"].admin_fragments
     key = (name, context["admin_view"].endpoint, str(get_locale()), request.script_root)
-    html = fragments.get(key)
-    if html is None:
-        html = fragments[key] = Markup(render())
-    return html
+    return current_app.extensions["weibao"].admin_fragments.get_or_build(key, lambda: Markup(render()))
 
 
 class Kept(dict):
     """Fragments kept for the next requests, at most *limit*: emptied when full (searches and
-    filters leave one entry per list URL, renamed hospitals a set of options)."""
+    filters leave one entry per list URL, renamed hospitals a set of options). Every kept fragment
+    of the admin pages and the user menu goes through ``get_or_build``."""
 
     def __init__(self, limit):
         super().__init__()

@@ -19,7 +19,7 @@ OPTIONS = (orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROU
 class ResponseJSONProvider(DefaultJSONProvider):
     def response(self, *args, **kwargs):
         if not self.sort_keys or self.compact is False or (self.compact is None and self._app.debug):
-            return super().response(*args, **kwargs)  # indented for a developer, as Flask writes it
+            return super().response(*args, **kwargs)  # unsorted or indented (debug): Flask's own
         obj = self._prepare_response_obj(args, kwargs)
         try:
             body = orjson.dumps(obj, default=self.default, option=OPTIONS)

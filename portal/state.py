@@ -5,7 +5,11 @@ from dataclasses import field
 
 from flask import current_app
 
+from portal.admin_menu import Kept
 from portal.registry import Registry
+
+#: Fragments kept per app: a few per view, language and set of menu items a role sees.
+MAX_KEPT_FRAGMENTS = 1024
 
 
 def _registries():
@@ -41,9 +45,11 @@ class WeibaoState:
     database: object = None
     huey: object = None
     admin: object = None
-    admin_menus: dict = field(default_factory=dict)  # rendered main menus (portal/admin_menu.py)
-    admin_fragments: dict = field(default_factory=dict)  # fixed parts of admin pages (same module)
-    user_menu_parts: dict = field(default_factory=dict)  # the user menu's labels and links (portal/user_menu.py)
+    # rendered main menus, fixed parts of admin pages (portal/admin_menu.py), the user menu's
+    # labels and links (portal/user_menu.py)
+    admin_menus: Kept = field(default_factory=lambda: Kept(MAX_KEPT_FRAGMENTS))
+    admin_fragments: Kept = field(default_factory=lambda: Kept(MAX_KEPT_FRAGMENTS))
+    user_menu_parts: Kept = field(default_factory=lambda: Kept(MAX_KEPT_FRAGMENTS))
     translations_path: str = ""
     receivers: list = field(default_factory=list)
     tasks: dict = field(default_factory=dict)

@@ -31,12 +31,8 @@ ROLE_HTML = EscapedLabels(ROLE_LABELS)
 
 def fixed_part(name, build):
     """*build()*, built once per language and script root: the labels and links of a menu item."""
-    parts = current_app.extensions["weibao"].user_menu_parts
     key = (name, str(get_locale()), request.script_root)
-    part = parts.get(key)
-    if part is None:
-        part = parts[key] = build()
-    return part
+    return current_app.extensions["weibao"].user_menu_parts.get_or_build(key, build)
 
 
 def _menu_parts():

@@ -66,7 +66,7 @@ class ListRow(namedtuple("ListRow", [column.name for column in LIST_READ])):
         row = list(values[:len(LIST_READ)])
         _hospital_id, row[HOSPITAL_AT], _kind, assignee_id, username, display_name = values[len(LIST_READ):]
         row[ASSIGNEE_AT] = user_label(display_name, username) if assignee_id is not None else None
-        return tuple.__new__(cls, row)
+        return cls._make(row)
 
 
 class PreparedListPage:

@@ -92,3 +92,20 @@ def test_a_nonce_per_request_is_never_served_from_the_kept_parts(app, make_user)
         app.extensions["weibao"].admin.csp_nonce_generator = None
     scripts = [re.findall(r'<script nonce="(n\d+)" src="[^"]+jquery', page) for page in (first, second)]
     assert scripts[0] and scripts[1] and scripts[0] != scripts[1]
+
+
+def test_kept_fragments_are_built_once_and_bounded():
+    from portal.admin_menu import Kept
+
+    built = []
+
+    def build(name):
+        built.append(name)
+        return f"<p>{name}</p>"
+
+    kept = Kept(2)
+    assert kept.get_or_build("a", lambda: build("a")) == kept.get_or_build("a", lambda: build("b")) == "<p>a</p>"
+    kept.get_or_build("b", lambda: build("b"))
+    assert built == ["a", "b"] and len(kept) == 2
+    kept.get_or_build("c", lambda: build("c"))  # full: emptied, never grown past its limit
+    assert list(kept) == ["c"] and built == ["a", "b", "c"]
