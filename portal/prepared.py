@@ -6,7 +6,10 @@ walk cost more than the database took to answer them (57 % of an API list reques
 bench/README.md). A prepared query is built once per *shape* with stand-in values; its SQL and
 the places of the stand-ins among its parameters are kept, and each call puts the real values in
 those places and runs the same SQL. Rows come back through the query's own cursor wrapper, so a
-call yields what iterating the peewee query would.
+call yields what iterating the peewee query would. The wrapper's column layout (which column goes
+to which model, through which converter) is worked out from the cursor on its first row, anew for
+every execution: half of loading the session's user with its organisation. It depends only on the
+SQL, so it is kept with the shape and given to each new wrapper.
 
 The build function receives the values as keyword arguments and must use them only as SQL values
 (``Ticket.hospital == hospital_id``, ``.limit(limit)``), never to choose the query's structure:
@@ -18,6 +21,11 @@ the shape is first compiled, loudly, rather than run with a wrong value.
 
 import threading
 
+from peewee import ModelCursorWrapper
+from peewee import ModelDictCursorWrapper
+from peewee import ModelObjectCursorWrapper
+from peewee import ModelTupleCursorWrapper
+
 from portal.db import db
 
 #: Stand-in values no caller passes: ints far outside any id, strings with NUL bytes.
@@ -25,6 +33,10 @@ _INT_STAND_IN = -(2**62)
 #: Shapes kept per query. A page's shapes are few (roles × filters used), but a user can ask for
 #: any combination of list filters: past this many the oldest shape is dropped, not memory grown.
 MAX_SHAPES = 256
+#: peewee's wrappers whose layout is read from the cursor's description alone. Not the named-tuple
+#: wrapper: its row class is a closure over the first wrapper.
+LAYOUT_FROM_DESCRIPTION = frozenset({ModelCursorWrapper, ModelObjectCursorWrapper, ModelTupleCursorWrapper,
+                                     ModelDictCursorWrapper})
 
 
 def _stand_in(index, name, value):
@@ -39,18 +51,32 @@ class Prepared:
     def __init__(self, build):
         self.build = build
         self._compiled = {}
+        self._layouts = {}
         self._lock = threading.Lock()
 
     def __call__(self, shape=None, **values):
         """Run the query of *shape* with *values*; return its rows as the peewee query would."""
-        query, cursor = self._execute(shape, values)
-        return query._get_cursor_wrapper(cursor)
+        key, query, cursor = self._execute(shape, values)
+        wrapper = query._get_cursor_wrapper(cursor)
+        if type(wrapper) not in LAYOUT_FROM_DESCRIPTION:
+            return wrapper
+        layout = self._layouts.get(key)
+        if layout is None:
+            unset = dict(wrapper.__dict__)
+            wrapper.initialize()  # what peewee does on the first row
+            layout = {name: value for name, value in wrapper.__dict__.items()
+                      if name not in unset or unset[name] is not value}
+            self._layouts[key] = layout
+        else:
+            wrapper.__dict__.update(layout)
+        wrapper.initialized = True
+        return wrapper
 
     def as_stored(self, shape=None, **values):
         """The rows as the database driver returns them, without peewee's cursor wrapper (a
         converter call per column and row): for a query of tuples whose every column is read
         unconverted (``coerce(False)``), where stored booleans are 0/1 on SQLite."""
-        return self._execute(shape, values)[1].fetchall()
+        return self._execute(shape, values)[2].fetchall()
 
     def _execute(self, shape, values):
         database = db.obj
@@ -60,13 +86,14 @@ class Prepared:
             with self._lock:
                 compiled = self._compiled.get(key) or self._compile(database, shape, values)
                 if key not in self._compiled and len(self._compiled) >= MAX_SHAPES:
+                    self._layouts.pop(next(iter(self._compiled)), None)
                     del self._compiled[next(iter(self._compiled))]
                 self._compiled[key] = compiled
         query, sql, params, places = compiled
         params = list(params)
         for index, name in places:
             params[index] = values[name]
-        return query, database.execute_sql(sql, params)
+        return key, query, database.execute_sql(sql, params)
 
     def first(self, shape=None, **values):
         """The first row, or None."""

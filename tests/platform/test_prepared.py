@@ -138,3 +138,34 @@ def test_rows_as_stored_are_the_unconverted_tuples(app, make_user, vendor):
         assert [bool(row[3]) for row in rows] == [True, False] == [u.active for u in models]
         assert [User.created_at.python_value(row[4]) for row in rows] == [u.created_at for u in models]
         assert stored.as_stored(organization_id=vendor.id + 1000) == []
+
+
+@prepared
+def _user_or_organization(shape, user_id):
+    # two shapes, two column layouts: the user with its organisation, or the organisation alone
+    if shape == "organization":
+        return Organization.select().join(User).where(User.id == user_id).limit(1)
+    return User.select(User, Organization).join(Organization).where(User.id == user_id).limit(1)
+
+
+def test_the_column_layout_is_worked_out_once_per_shape(app, make_user, hospital, vendor, monkeypatch):
+    from peewee import ModelCursorWrapper
+    from peewee import ModelObjectCursorWrapper
+
+    people = [make_user("engineer", display_name="工程师<甲>"), make_user("reporter", organization=hospital)]
+    expected = {person.id: User.select(User, Organization).join(Organization).where(User.id == person.id).get()
+                for person in people}
+    layouts = []
+    for wrapper in (ModelCursorWrapper, ModelObjectCursorWrapper):
+        original = wrapper.initialize
+        monkeypatch.setattr(wrapper, "initialize", lambda self, original=original: layouts.append(1) or original(self))
+    with app.app_context():
+        assert _user_or_organization.first(user_id=-1) is None  # a first call with no row keeps a layout too
+        for _ in range(3):
+            for person in people:
+                user = _user_or_organization.first(user_id=person.id)
+                assert user.__data__ == expected[person.id].__data__ and not user.is_dirty()
+                assert user.organization.__data__ == expected[person.id].organization.__data__
+                organization = _user_or_organization.first("organization", user_id=person.id)
+                assert organization.__data__ == expected[person.id].organization.__data__
+    assert len(layouts) == 2  # one per shape, not one per execution
