@@ -21,12 +21,12 @@ from flask import request
 from flask import url_for
 from flask_admin import Admin
 from flask_admin import AdminIndexView
+from flask_admin import babel as admin_babel
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.peewee import ModelView
 from flask_admin.model import typefmt
 from flask_admin.theme import Bootstrap4Theme
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -41,6 +41,8 @@ from portal.admin_menu import main_menu
 from portal.admin_menu import once_per_view
 from portal.auth import request_access
 from portal.db import db
+from portal.i18n import catalog_gettext
+from portal.i18n import language
 from portal.permissions import allowed
 from portal.permissions import scope
 from portal.text import text_problem
@@ -125,6 +127,12 @@ class AccessMixin:
     def is_accessible(self):
         return self.may("view")
 
+    def render(self, template, **kwargs):
+        # flask-admin's templates translate through _gettext, which finds the request's catalog
+        # through flask-babel's proxies for each string (~10 a list page): found once a page.
+        self._template_args["_gettext"] = catalog_gettext(admin_babel.domain.get_translations())
+        return super().render(template, **kwargs)
+
     def get_url(self, endpoint, **kwargs):
         # flask-admin's pages link 13 static files, the view's own pages and its exports through
         # here: the same few URLs on every request (5 % of the ticket list), each built once per
@@ -200,7 +208,7 @@ class SecureModelView(AccessMixin, ModelView):
         # a viewer may see) are read per request and are part of the key.
         if not self._filter_groups:
             return None
-        locale = str(get_locale())
+        locale = language()
         groups = OrderedDict()
         for key, group in self._filter_groups.items():
             followed = {index: tuple(map(tuple, item["options"])) for index, item in enumerate(group.filters)

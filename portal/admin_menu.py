@@ -9,9 +9,10 @@ checks still run on every request, and a plugin view with its own rules is keyed
 
 from flask import current_app
 from flask import request
-from flask_babel import get_locale
 from jinja2 import pass_context
 from markupsafe import Markup
+
+from portal.i18n import language
 
 
 def shown_items(items):
@@ -33,7 +34,7 @@ def shown_items(items):
 
 def main_menu(admin_view, render):
     """The menu's HTML for *admin_view*; *render* is flask-admin's ``layout.menu`` macro."""
-    key = (str(get_locale()), admin_view.endpoint, shown_items(admin_view.admin.menu()))
+    key = (language(), admin_view.endpoint, shown_items(admin_view.admin.menu()))
     return current_app.extensions["weibao"].admin_menus.get_or_build(key, lambda: Markup(render()))
 
 
@@ -48,7 +49,7 @@ def once_per_view(context, name, render=None, caller=None):
     render = render or caller
     if context.get("admin_csp_nonce_attribute"):
         return render()  # a nonce per request is part of the fragment
-    key = (name, context["admin_view"].endpoint, str(get_locale()), request.script_root)
+    key = (name, context["admin_view"].endpoint, language(), request.script_root)
     return current_app.extensions["weibao"].admin_fragments.get_or_build(key, lambda: Markup(render()))
 
 

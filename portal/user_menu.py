@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 from flask import current_app
 from flask import request
 from flask import url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -25,13 +24,14 @@ from portal.admin import QUERY_SAFE
 from portal.i18n import LANGUAGE_LABELS
 from portal.i18n import ROLE_LABELS
 from portal.i18n import EscapedLabels
+from portal.i18n import language
 
 ROLE_HTML = EscapedLabels(ROLE_LABELS)
 
 
 def fixed_part(name, build):
     """*build()*, built once per language and script root: the labels and links of a menu item."""
-    key = (name, str(get_locale()), request.script_root)
+    key = (name, language(), request.script_root)
     return current_app.extensions["weibao"].user_menu_parts.get_or_build(key, build)
 
 

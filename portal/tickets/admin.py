@@ -13,7 +13,6 @@ from flask import url_for
 from flask_admin import expose
 from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.peewee import filters
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -31,6 +30,7 @@ from portal.admin import SecureModelView
 from portal.admin_menu import Kept
 from portal.contracts.models import Contract
 from portal.i18n import EscapedLabels
+from portal.i18n import language
 from portal.permissions import Viewer
 from portal.permissions import scope_viewer
 from portal.prepared import prepared
@@ -281,7 +281,7 @@ class TicketView(SecureModelView):
                 cells.append(f'<th class="column-header col-{name}">{label}</th>')
             return Markup("".join(cells))
 
-        return self._headers.get_or_build((str(get_locale()), request.script_root, return_url), build)
+        return self._headers.get_or_build((language(), request.script_root, return_url), build)
 
     @cached_property
     def _headers(self):
@@ -290,10 +290,10 @@ class TicketView(SecureModelView):
     def _header_labels(self):
         """Per column: its name, escaped label and sort link title (None: not sortable), for the
         current language; translated once per language, not on every page."""
-        language = str(get_locale())
-        labels = self._header_labels_by_language.get(language)
+        code = language()
+        labels = self._header_labels_by_language.get(code)
         if labels is None:
-            labels = self._header_labels_by_language[language] = [
+            labels = self._header_labels_by_language[code] = [
                 (name, _escape(str(label)),
                  _escape(admin_gettext("Sort by %(name)s", name=label)) if self.is_sortable(name) else None)
                 for name, label in self._list_columns]
@@ -308,7 +308,7 @@ class TicketView(SecureModelView):
         of a language and a set of hospital options, so encoded once for them (3 % of the page)."""
         policies = current_app.jinja_env.policies  # as list.html's |tojson writes it
         return self._filter_groups_json.get_or_build(
-            (str(get_locale()), tuple(_hospital_options())),
+            (language(), tuple(_hospital_options())),
             lambda: htmlsafe_json_dumps(groups, dumps=policies["json.dumps_function"], **policies["json.dumps_kwargs"]))
 
     @cached_property
@@ -321,7 +321,7 @@ class TicketView(SecureModelView):
         (and lib.html, with a copy of the context each) and rendering three macros cost 7 % of the
         page. The delete button's CSRF token is kept as a stand-in and filled in per request."""
         token = generate_csrf()
-        key = (str(get_locale()), request.script_root, return_url, tuple(name for name, _label in actions),
+        key = (language(), request.script_root, return_url, tuple(name for name, _label in actions),
                tuple(type(action) for action in list_row_actions), tuple(map(id, self.column_extra_row_actions or ())))
         html = self._row_starts.get_or_build(key, lambda: self.render(
             "tickets/_row_start.html", stand_in=stand_in, actions=actions, list_row_actions=list_row_actions,

@@ -1,6 +1,7 @@
 """Every user-facing string is translated, and the shipped .mo files match their .po sources."""
 
 import re
+from pathlib import Path
 
 import pytest
 from babel.messages.mofile import read_mo
@@ -143,3 +144,58 @@ def test_a_parsed_locale_keeps_babels_identifier_and_equality(code):
     assert str(ours) == str(babels) and str(ours) == str(ours)  # asked twice: the kept identifier
     assert ours == babels and hash(ours) == hash(babels) and ours is parsed_locale(code)
     assert ours.get_display_name("en") == babels.get_display_name("en")
+
+
+def test_language_is_flask_babels_choice(app, make_user):
+    import flask_babel
+    from flask import session
+
+    from portal.i18n import language
+
+    user = make_user("engineer", locale="en")
+    chinese = "zh_Hans_CN"  # babel's identifier of zh_CN
+    with app.app_context():
+        assert language() == str(flask_babel.get_locale())
+    with app.test_request_context("/"):
+        assert language() == str(flask_babel.get_locale()) == chinese  # chosen on the first ask
+        session["lang"] = "en"
+        assert language() == chinese  # chosen once a request, as flask-babel does
+        flask_babel.refresh()
+        assert language() == str(flask_babel.get_locale()) == "en"
+    with app.test_request_context("/"):
+        from flask_login import login_user
+
+        login_user(user)
+        assert language() == str(flask_babel.get_locale()) == "en"  # the user's own preference
+
+
+@pytest.mark.parametrize("code", ["zh_CN", "en"])
+def test_a_pages_catalog_translates_as_flask_admins_gettext(app, code):
+    from flask import session
+    from flask_admin import babel as admin_babel
+    from flask_admin import translations as admin_translations
+
+    from portal.i18n import catalog_gettext
+
+    with open(Path(admin_translations.__path__[0]) / "zh_Hans_CN" / "LC_MESSAGES" / "admin.po", encoding="utf-8") as po:
+        messages = [message.id for message in read_po(po) if isinstance(message.id, str) and message.id]
+    assert len(messages) > 100
+    with app.test_request_context("/"):
+        session["lang"] = code
+        gettext = catalog_gettext(admin_babel.domain.get_translations())
+        for message in messages:
+            assert gettext(message) == admin_babel.gettext(message), message
+        for message, variables in (("Sort by %(name)s", {"name": "<编号>"}), ("Tickets", {}),
+                                   ("%(name)s", {"name": "%(x)s"})):
+            assert gettext(message, **variables) == admin_babel.gettext(message, **variables)
+
+
+def test_admin_pages_follow_the_language_switch(app, make_user):
+    client = app.test_client()
+    log_in(client, make_user("admin").username)
+    english, chinese = (">List<", "Sort by Number"), (">列表<", "进行排序")  # the page's tab, a header's title
+    for code, words, absent in (("en", english, chinese), ("zh_CN", chinese, english), ("en", english, chinese)):
+        client.get(f"/language/{code}?next=/")
+        page = client.get("/admin/ticket_admin/").get_data(as_text=True)
+        assert all(word in page for word in words), (code, words)
+        assert not any(word in page for word in absent), (code, absent)
