@@ -66,7 +66,12 @@ class Kept(dict):
         """The fragment kept under *key*, or ``build()``'s, kept."""
         value = self.get(key)
         if value is None:
-            if len(self) >= self.limit:
-                self.clear()
-            value = self[key] = build()
+            value = self.keep(key, build())
+        return value
+
+    def keep(self, key, value):
+        """Keep *value* under *key* (replacing what was kept there), emptying the store first when full."""
+        if key not in self and len(self) >= self.limit:
+            self.clear()
+        self[key] = value
         return value

@@ -10,6 +10,8 @@ from portal.registry import Registry
 
 #: Fragments kept per app: a few per view, language and set of menu items a role sees.
 MAX_KEPT_FRAGMENTS = 1024
+#: Sessions whose signed CSRF token is kept (portal/security.py).
+MAX_SIGNED_CSRF_TOKENS = 4096
 
 
 def _registries():
@@ -50,6 +52,8 @@ class WeibaoState:
     admin_menus: Kept = field(default_factory=lambda: Kept(MAX_KEPT_FRAGMENTS))
     admin_fragments: Kept = field(default_factory=lambda: Kept(MAX_KEPT_FRAGMENTS))
     user_menu_parts: Kept = field(default_factory=lambda: Kept(MAX_KEPT_FRAGMENTS))
+    # each session's signed CSRF token and when it was signed (portal/security.py)
+    signed_csrf_tokens: Kept = field(default_factory=lambda: Kept(MAX_SIGNED_CSRF_TOKENS))
     translations_path: str = ""
     receivers: list = field(default_factory=list)
     tasks: dict = field(default_factory=dict)
