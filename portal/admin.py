@@ -127,6 +127,10 @@ class AccessMixin:
     def is_accessible(self):
         return self.may("view")
 
+    # The main menu works out once per role whether an item shows (portal/admin_menu.py): for a
+    # view that overrides neither, its answer follows from the role table.
+    may.follows_role = is_accessible.follows_role = True
+
     def render(self, template, **kwargs):
         # flask-admin's templates translate through _gettext, which finds the request's catalog
         # through flask-babel's proxies for each string (~10 a list page): found once a page.

@@ -28,11 +28,18 @@ def rules(read_only=False, **actions):
     return table
 
 
+def acting_role(user):
+    """*user*'s role, or None for nobody, an anonymous visitor or a deactivated account: all that
+    ``allowed`` reads of a user."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return None
+    return user.role
+
+
 def allowed(user, resource_rules, action):
     """Tell whether *user* may perform *action* under *resource_rules*."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
-        return False
-    return user.role in resource_rules.get(action, frozenset({"admin"}))
+    role = acting_role(user)
+    return role is not None and role in resource_rules.get(action, frozenset({"admin"}))
 
 
 def scope(query, user, hospital=None, vendor=None, organization=None):

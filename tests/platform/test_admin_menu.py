@@ -109,3 +109,47 @@ def test_kept_fragments_are_built_once_and_bounded():
     assert built == ["a", "b"] and len(kept) == 2
     kept.get_or_build("c", lambda: build("c"))  # full: emptied, never grown past its limit
     assert list(kept) == ["c"] and built == ["a", "b", "c"]
+
+
+def _asking_every_item(items):
+    """The items shown as flask-admin decides it: every item asked (the menu before plans)."""
+    shown = []
+    for item in items:
+        if item.is_category():
+            children = _asking_every_item(item._children)
+            if children:
+                shown.append((id(item), children))
+        elif item.is_accessible() and item.is_visible():
+            shown.append(id(item))
+    return tuple(shown)
+
+
+def test_the_planned_menu_is_what_asking_every_item_shows(app, make_user):
+    from flask_login import login_user
+
+    from portal.admin_menu import shown_items
+
+    users = [make_user(role) for role in ("admin", "hospital_it", "reporter", "engineer", "manager")]
+    users.append(make_user("manager", active=False))
+    items = app.extensions["weibao"].admin.menu()
+    for _ in range(2):  # planned, then from the plan
+        for user in users:
+            with app.test_request_context("/admin/"):
+                login_user(user, force=True)
+                assert shown_items(items) == _asking_every_item(items), user.role
+        with app.test_request_context("/admin/"):
+            assert shown_items(items) == _asking_every_item(items) == ()  # nobody logged in
+
+
+def test_an_item_that_answers_in_its_own_way_is_asked_on_every_request(app, make_user, monkeypatch):
+    from portal.accounts.admin import UserView
+    from portal.reports.views import ReportsView
+
+    answers = {"users": True, "reports": True}
+    monkeypatch.setattr(UserView, "is_accessible", lambda self: answers["users"])  # no longer the role table's
+    monkeypatch.setattr(ReportsView, "is_visible", lambda self: answers["reports"])  # its own, as ever
+    client = _logged_in(app, make_user("hospital_it"))
+    for users, reports in ((True, True), (False, True), (True, False), (False, False), (True, True)):
+        answers.update(users=users, reports=reports)
+        links = _links(_menu(client, "/admin/ticket_admin/"))
+        assert ("/admin/users/" in links) is users and ("/admin/reports/" in links) is reports, (users, reports)
