@@ -53,6 +53,8 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_KEPT_URLS = 4096
 #: Filter groups kept translated per view: per locale and set of options a viewer may see.
 MAX_TRANSLATED_FILTER_GROUPS = 1024
+#: Per-language texts kept per view (more than the portal's two languages, never unbounded).
+MAX_LANGUAGES = 16
 #: The characters werkzeug's url_for leaves unquoted in a query (werkzeug.urls._urlencode).
 QUERY_SAFE = "!$'()*,/:;?@"
 
@@ -174,9 +176,17 @@ class SecureModelView(AccessMixin, ModelView):
     scope_fields = {}  # e.g. {"hospital": Model.hospital, "vendor": Model.vendor}
 
     def search_placeholder(self):
+        # Asked on every list page: its lazy strings translated once per language.
+        return self._search_placeholders.get_or_build(language(), self._translated_search_placeholder) or None
+
+    def _translated_search_placeholder(self):
         labels = [str(self.column_labels.get(name, name)) for name in (self.column_searchable_list or ())
                   if isinstance(name, str)]
-        return _l("Search: %(fields)s", fields=", ".join(labels)) if labels else None
+        return str(_l("Search: %(fields)s", fields=", ".join(labels))) if labels else ""
+
+    @cached_property
+    def _search_placeholders(self):
+        return Kept(MAX_LANGUAGES)
 
     @property
     def can_create(self):

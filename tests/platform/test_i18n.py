@@ -193,7 +193,9 @@ def test_a_pages_catalog_translates_as_flask_admins_gettext(app, code):
 def test_admin_pages_follow_the_language_switch(app, make_user):
     client = app.test_client()
     log_in(client, make_user("admin").username)
-    english, chinese = (">List<", "Sort by Number"), (">列表<", "进行排序")  # the page's tab, a header's title
+    # the page's tab, a header's title, the search box's placeholder
+    english = (">List<", "Sort by Number", 'placeholder="Search: Title, Description"')
+    chinese = (">列表<", "进行排序", 'placeholder="搜索：')
     for code, words, absent in (("en", english, chinese), ("zh_CN", chinese, english), ("en", english, chinese)):
         client.get(f"/language/{code}?next=/")
         page = client.get("/admin/ticket_admin/").get_data(as_text=True)
