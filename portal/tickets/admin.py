@@ -181,6 +181,7 @@ class _Cells:
         self.zone = ZoneInfo(current_app.config["TIMEZONE"])
         self.detail_prefix = _escape(url_for("tickets.detail", ticket_id=0)[:-1])
         self.labels = {name: labels() for name, labels in LABELS_HTML.items()}
+        self.text_unformatted = str not in view.column_type_formatters
         self.writers = [(name, self.writer(name)) for name, _ in view._list_columns]
         self.cell_starts = [(f'<td class="col-{name}">', write) for name, write in self.writers]
 
@@ -206,6 +207,8 @@ class _Cells:
         """*value* as flask-admin's type formatters show it elsewhere (booleans), else escaped."""
         if value is None:
             return ""
+        if type(value) is str and self.text_unformatted:  # a joined name: half the cells of the page
+            return _escape(value)
         formatter = self.view.column_type_formatters.get(type(value))
         return _text(formatter(self.view, value, name) if formatter else value)
 
