@@ -1,4 +1,4 @@
-"""CSRF on every form POST and the response headers an intranet portal should send."""
+"""CSRF on every form POST, the session cookie, and the response headers an intranet portal should send."""
 
 import time
 
@@ -7,6 +7,8 @@ from flask import g
 from flask import request
 from flask import session
 from flask_wtf.csrf import CSRFProtect
+
+from portal.session_cookie import KeptSessionInterface
 
 #: A session's signed CSRF token is given again for this long. flask-wtf signs the session's token
 #: anew (an HMAC over it and the time) for each request that shows a form: the log-out form and
@@ -18,6 +20,7 @@ SIGNED_TOKEN_REUSE_S = 60
 def init_security(app):
     """Protect every POST with CSRF and send conservative security headers."""
     CSRFProtect(app)
+    app.session_interface = KeptSessionInterface()
     app.before_request(_reuse_signed_token)
     app.after_request(_keep_signed_token)
 
