@@ -127,14 +127,15 @@ def _fmt(value, digits=1):
 
 def table(backend_result):
     """The measured pages of one backend as a Markdown table."""
-    rows = ["| page | req/s | p50 ms | p99 ms | × bare | × stock | SQL/req | errors | conn × s |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = ["| page | req/s | p50 ms | p99 ms | × bare | × bare beside | × stock | SQL/req | errors | conn × s |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for item in backend_result["pages"]:
         m = item.get("measure") or {}
         run = f"{m.get('connections', '')} × {m.get('seconds', '')}" if m.get("connections") else "–"
-        rows.append("| {name} | {rps} | {p50} | {p99} | {bare} | {stock} | {queries} | {errors} | {run} |".format(
+        rows.append("| {name} | {rps} | {p50} | {p99} | {bare} | {beside} | {stock} | {queries} | {errors} | {run} |".format(
             name=item["label"], rps=_fmt(m.get("rps")), p50=_fmt(m.get("p50_us", 0) / 1000 if m else None),
             p99=_fmt(m.get("p99_us", 0) / 1000 if m else None), bare=_ratio(item.get("vs_bare")),
+            beside=_ratio(item.get("vs_bare_beside")),
             stock=_ratio(item.get("vs_stock")), queries=_fmt(item.get("queries")), errors=_fmt(m.get("errors")),
             run=run))
     return "\n".join(rows)

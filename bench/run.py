@@ -375,6 +375,7 @@ def measure_pages(servers, items, seconds, warmup, connections, use_wrk, log, sl
     import requests
 
     results = {}
+    bare = next((item for item in items if item.server == "hello"), None)
     for item in items:
         base = servers.base(item.server)
         wait_until_idle(base)
@@ -402,7 +403,11 @@ def measure_pages(servers, items, seconds, warmup, connections, use_wrk, log, sl
             runner(base, item, run_warmup, run_connections)
             wait_until_idle(base)
             wait_until_quiet(servers.pids())
+        beside = [] if bare is None or item.peer is None else [bare_rps(servers, bare, runner, seconds, connections)]
         measured = runner(base, item, run_seconds, run_connections, timeout_s=max(30, int(probe_s * 3) + 10))
+        if beside:
+            beside.append(bare_rps(servers, bare, runner, seconds, connections))
+            measured.update(bare_beside_rps=round(sum(beside) / 2, 2), bare_before_after_rps=beside)
         measured.update(probe_s=round(probe_s, 3), connections=run_connections, seconds=run_seconds,
                         loadavg_1m_after=round(os.getloadavg()[0], 2))
         results[item.name] = measured
@@ -410,6 +415,14 @@ def measure_pages(servers, items, seconds, warmup, connections, use_wrk, log, sl
             f"p99 {measured['p99_us'] / 1000:8.1f} ms  errors {measured['errors']}  (probe {probe_s:.2f} s, "
             f"{run_connections} conn × {run_seconds} s)")
     return results
+
+
+def bare_rps(servers, bare, runner, seconds, connections):
+    """The bare route's req/s over a quarter of a page's run, measured just before and just after
+    each compared page. The machine's speed drifted by a third within one run (bench/README.md):
+    a page's ratio to a bare route measured once, minutes earlier, moved with the machine as much
+    as with the code."""
+    return runner(servers.base(bare.server), bare, max(1, seconds // 4), connections)["rps"]
 
 
 # --- one backend --------------------------------------------------------------------------------
@@ -484,6 +497,7 @@ def _pages(items, measured, counts, plans):
             "label": item.name, "server": item.server, "path": item.path, "method": item.method,
             "measure": m if rps is not None else None,
             "vs_bare": rps / bare if rps and bare else None,
+            "vs_bare_beside": rps / m["bare_beside_rps"] if rps and m.get("bare_beside_rps") else None,
             "vs_stock": rps / peer if rps and peer else None, "peer": item.peer,
             "queries": counts.get(item.name), "probe_status": counts.get(item.name + " (status)"),
             "slowest_queries": plans.get(item.name, []),

@@ -59,6 +59,11 @@ def test_smoke_run_generates_measures_and_loses_no_writes(bench_data, tmp_path):
         assert pages[label]["queries"] > 0
         assert pages[label]["measure"]["requests"] > 0
         assert pages[label]["measure"]["errors"] == 0
+        before, after = pages[label]["measure"]["bare_before_after_rps"]  # the bare route beside the page
+        assert before > 0 and after > 0
+        assert pages[label]["vs_bare_beside"] == pytest.approx(pages[label]["measure"]["rps"] * 2 / (before + after),
+                                                               rel=1e-3)
+    assert "bare_beside_rps" not in pages["stock ModelView: list p1"]["measure"]  # compared with nothing
     check = sqlite["write_run"]["check"]
     assert sqlite["write_run"]["errors"] == 0
     assert check["tickets_acknowledged"] > 0
