@@ -26,6 +26,7 @@ from peewee import DateTimeField
 from peewee import TextField
 
 from portal.accounts.models import Organization
+from portal.admin import MAX_LANGUAGES
 from portal.admin import SecureModelView
 from portal.admin_menu import Kept
 from portal.contracts.models import Contract
@@ -263,11 +264,17 @@ class TicketView(SecureModelView):
             flash(_("Only the first %(pages)d pages are shown; narrow the list with the filters "
                     "(hospital, reported at, status…).", pages=MAX_PAGE), "warning")
             return redirect(self._get_list_url(view_args.clone(page=MAX_PAGE - 1)))
-        g.ticket_list_cells = _Cells(self)  # the page reads only what it shows (not exports)
+        # The page reads only what it shows (not exports); the writers, with their translated
+        # labels and link prefix, are built once per language and script root (3 % of the page).
+        g.ticket_list_cells = self._cells.get_or_build((language(), request.script_root), lambda: _Cells(self))
         try:
             return super().index_view()
         finally:
             g.pop("ticket_list_cells", None)
+
+    @cached_property
+    def _cells(self):
+        return Kept(MAX_LANGUAGES)
 
     def list_header(self, sort_column, sort_desc, sort_url, return_url):
         """The column headers of tickets/admin_list.html: flask-admin's markup, sort links first;

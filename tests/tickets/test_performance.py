@@ -621,3 +621,14 @@ def test_kept_row_buttons_carry_each_sessions_own_csrf_token(app, contract, user
         db.connect(reuse_if_open=True)
         assert not Ticket.select().where(Ticket.id == made[0]).exists()
         assert Ticket.select().where(Ticket.id == made[1]).exists()
+
+
+def test_the_list_cells_follow_the_language(app, contract, users, apis):
+    """The cells' writers are kept per language: a switch shows the other language's labels."""
+    apis["hospital_it"].post("/tickets", {"contract_id": contract.id, "title": "语言", "category": "fault",
+                                          "priority": "P2"})
+    client = _logged_in(app, users["admin"])
+    for code, status in (("zh_CN", "新"), ("en", "New"), ("zh_CN", "新")):
+        client.get(f"/language/{code}?next=/")
+        page = client.get("/admin/ticket_admin/").get_data(as_text=True)
+        assert f'<td class="col-status">{status}</td>' in page, code
