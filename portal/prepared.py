@@ -51,22 +51,21 @@ class Prepared:
     def __init__(self, build):
         self.build = build
         self._compiled = {}
-        self._layouts = {}
         self._lock = threading.Lock()
 
     def __call__(self, shape=None, **values):
         """Run the query of *shape* with *values*; return its rows as the peewee query would."""
-        key, query, cursor = self._execute(shape, values)
-        wrapper = query._get_cursor_wrapper(cursor)
+        compiled, cursor = self._execute(shape, values)
+        wrapper = compiled[0]._get_cursor_wrapper(cursor)
         if type(wrapper) not in LAYOUT_FROM_DESCRIPTION:
             return wrapper
-        layout = self._layouts.get(key)
-        if layout is None:
+        layout = compiled[4]  # kept with the shape's SQL, and dropped with it
+        if not layout:
             unset = dict(wrapper.__dict__)
             wrapper.initialize()  # what peewee does on the first row
-            layout = {name: value for name, value in wrapper.__dict__.items()
-                      if name not in unset or unset[name] is not value}
-            self._layouts[key] = layout
+            # filled in one step (a dict's update from a dict): another thread reads it whole or empty
+            layout.update({name: value for name, value in wrapper.__dict__.items()
+                           if name not in unset or unset[name] is not value})
         else:
             wrapper.__dict__.update(layout)
         wrapper.initialized = True
@@ -76,7 +75,7 @@ class Prepared:
         """The rows as the database driver returns them, without peewee's cursor wrapper (a
         converter call per column and row): for a query of tuples whose every column is read
         unconverted (``coerce(False)``), where stored booleans are 0/1 on SQLite."""
-        return self._execute(shape, values)[2].fetchall()
+        return self._execute(shape, values)[1].fetchall()
 
     def _execute(self, shape, values):
         database = db.obj
@@ -86,14 +85,13 @@ class Prepared:
             with self._lock:
                 compiled = self._compiled.get(key) or self._compile(database, shape, values)
                 if key not in self._compiled and len(self._compiled) >= MAX_SHAPES:
-                    self._layouts.pop(next(iter(self._compiled)), None)
                     del self._compiled[next(iter(self._compiled))]
                 self._compiled[key] = compiled
-        query, sql, params, places = compiled
+        _query, sql, params, places, _layout = compiled
         params = list(params)
         for index, name in places:
             params[index] = values[name]
-        return key, query, database.execute_sql(sql, params)
+        return compiled, database.execute_sql(sql, params)
 
     def first(self, shape=None, **values):
         """The first row, or None."""
@@ -114,7 +112,7 @@ class Prepared:
         missing = set(stand_ins) - {name for _, name in places}
         if missing:
             raise ValueError(f"{self.build.__qualname__}: the SQL does not carry {sorted(missing)} as parameters")
-        return query, sql, tuple(params), places
+        return query, sql, tuple(params), places, {}  # the last: the cursor wrapper's layout, on first use
 
 
 def prepared(build):

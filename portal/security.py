@@ -13,7 +13,8 @@ from portal.session_cookie import KeptSessionInterface
 #: A session's signed CSRF token is given again for this long. flask-wtf signs the session's token
 #: anew (an HMAC over it and the time) for each request that shows a form: the log-out form and
 #: the list's delete buttons are on every page, and the signing cost 2.6 % of the admin ticket
-#: list. It accepts a signed token for an hour (WTF_CSRF_TIME_LIMIT): a reused one has 59 minutes.
+#: list. The portal's tokens have no time limit of their own (the session's timeouts bound them);
+#: where WTF_CSRF_TIME_LIMIT is set, a token is given again for at most a sixtieth of it.
 SIGNED_TOKEN_REUSE_S = 60
 
 
@@ -45,8 +46,13 @@ def _reuse_signed_token():
         return
     raw = g.weibao_csrf_raw = session.get(_field())
     kept = current_app.extensions["weibao"].signed_csrf_tokens.get(raw) if isinstance(raw, str) else None
-    if kept is not None and time.monotonic() - kept[1] < SIGNED_TOKEN_REUSE_S:
+    if kept is not None and time.monotonic() - kept[1] < _reuse_window():
         setattr(g, _field(), kept[0])  # where flask-wtf's generate_csrf keeps the request's token
+
+
+def _reuse_window():
+    limit = current_app.config.get("WTF_CSRF_TIME_LIMIT")
+    return SIGNED_TOKEN_REUSE_S if limit is None else min(SIGNED_TOKEN_REUSE_S, limit / 60)
 
 
 def _keep_signed_token(response):

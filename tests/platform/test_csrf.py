@@ -67,3 +67,20 @@ def test_the_kept_tokens_are_bounded(app, make_user, monkeypatch):
             assert len(_page_tokens(client)) == 1
         assert 1 <= len(kept) <= 3
     assert state.MAX_SIGNED_CSRF_TOKENS >= 1000  # a session each for a hospital's staff
+
+
+def test_a_configured_time_limit_bounds_the_reuse(app, make_user, monkeypatch):
+    from itsdangerous import TimestampSigner
+
+    clock = [time.time()]
+    monkeypatch.setattr(security.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: int(clock[0]))
+    app.config["WTF_CSRF_TIME_LIMIT"] = 120  # a token reused for at most 2 s
+    client = app.test_client()
+    log_in(client, make_user("admin").username)
+    _page_tokens(client)
+    first = _page_tokens(client)
+    clock[0] += 1
+    assert _page_tokens(client) == first
+    clock[0] += 2
+    assert _page_tokens(client) != first
